@@ -1,0 +1,1 @@
+//! Flowcoin dag (placeholder).

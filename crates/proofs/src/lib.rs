@@ -1,0 +1,1 @@
+//! Flowcoin proofs (placeholder while the crate is written).
