@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Installs the real Kubo used by the interop scripts: the PyPI wheel kubo-python 0.1.5, which
+# ships Kubo 0.22.0 (boxo 0.11.0) compiled as a C shared library (libkubo_linux_x86_64.so).
+#
+# Creates a venv at <repo>/.interop/venv (git-ignored) and installs exactly that wheel there,
+# pinned by version AND sha256, with pip only. Needs python3 (with venv or pip) and PyPI.
+# Idempotent: a no-op (well under a second) when the pinned wheel is already installed.
+#
+#   scripts/interop/install.sh            # install (or check) the venv
+#   scripts/interop/install.sh --force    # recreate the venv from scratch
+#
+# Prints the venv's python path on its last line, for callers: PY=$(install.sh | tail -n1)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+VENV="$ROOT/.interop/venv"
+PY="$VENV/bin/python"
+PKG="kubo-python"
+VERSION="0.1.5"
+# sha256 of kubo_python-0.1.5-py3-none-any.whl (the only file PyPI has for this version).
+WHEEL_SHA256="dd9a258bcec3d439ccd74a46fe77c6448cc432aabd3b380e35a3ad4e5341b0bd"
+# sha256 of the shared library inside it: kubo_embed.py patches it at fixed offsets, so the
+# check below refuses any other build.
+SO_SHA256="2539ebe6cd2f76b51361640d2a251247a7c65e3b511fbc0a690ca0882a92c102"
+
+case "$(uname -s)-$(uname -m)" in
+  Linux-x86_64) ;;
+  *) echo "install.sh: the embedded Kubo is used on Linux x86_64 only (this is $(uname -s)-$(uname -m))" >&2; exit 2 ;;
+esac
+
+if [[ "${1:-}" == "--force" ]]; then
+  rm -rf "$VENV"
+fi
+
+check() {
+  "$PY" "$ROOT/scripts/interop/kubo_embed.py" --check-install "$VERSION" "$SO_SHA256" >/dev/null 2>&1
+}
+
+if [[ -x "$PY" ]] && check; then
+  echo "kubo-python $VERSION already installed in $VENV"
+  echo "$PY"
+  exit 0
+fi
+
+mkdir -p "$ROOT/.interop"
+if [[ ! -x "$PY" ]]; then
+  if ! python3 -m venv "$VENV" 2>/dev/null; then
+    # Debian without python3-venv: a venv without pip, filled by the system pip (pip >= 22.3).
+    rm -rf "$VENV"
+    python3 -m venv --without-pip "$VENV"
+  fi
+fi
+
+REQ="$ROOT/.interop/kubo-python.requirements.txt"
+printf '%s==%s --hash=sha256:%s\n' "$PKG" "$VERSION" "$WHEEL_SHA256" > "$REQ"
+# --no-deps: the scripts load the shared library with ctypes and never import the package's
+# Python wrapper, so its dependencies (cffi, ipfs_tk_generics) are not needed.
+PIP_ARGS=(install --disable-pip-version-check --no-input --quiet --no-deps --require-hashes -r "$REQ")
+if "$PY" -m pip --version >/dev/null 2>&1; then
+  "$PY" -m pip "${PIP_ARGS[@]}"
+else
+  python3 -m pip --python "$PY" "${PIP_ARGS[@]}"
+fi
+
+if ! check; then
+  "$PY" "$ROOT/scripts/interop/kubo_embed.py" --check-install "$VERSION" "$SO_SHA256" >&2 || true
+  echo "install.sh: installed, but the check failed (see above)" >&2
+  exit 1
+fi
+echo "kubo-python $VERSION installed in $VENV"
+echo "$PY"
