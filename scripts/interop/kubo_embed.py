@@ -281,7 +281,17 @@ class Kubo:
         self.repo = os.path.join(self.tmp, "repo")
         self.log_path = log or os.path.join(self.tmp, "kubo.log")
         self._n = 0
-        self.lib = ctypes.CDLL(self.so)
+        # The wheel's Go init() opens "kubo.log" in the current directory and sends Go's log
+        # there; load (and so init) it from the temp dir, which close() removes.
+        cwd = os.getcwd()
+        os.chdir(self.tmp)
+        try:
+            self.lib = ctypes.CDLL(self.so)
+            self.lib.TestGetString.restype = ctypes.c_void_p
+            self.lib.TestGetString()  # returns once the Go runtime and package inits are done
+        finally:
+            os.chdir(cwd)
+        self.go_log = os.path.join(self.tmp, "kubo.log")
         for name, res, args in [
             ("AddFile", ctypes.c_void_p, [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_bool]),
             ("CreateRepo", ctypes.c_int, [ctypes.c_char_p]),
@@ -291,7 +301,6 @@ class Kubo:
         ]:
             fn = getattr(self.lib, name)
             fn.restype, fn.argtypes = res, args
-        self.lib.TestGetString()  # returns once the Go runtime and package inits are done
         self.base = self._load_base()
         self.mem = _Mem()
         for site, orig in ORIG.items():
@@ -414,15 +423,18 @@ class Kubo:
         with self._quiet():
             ptr = self.lib.AddFile(self.repo.encode(), os.path.abspath(path).encode(), bool(only_hash))
         if not ptr:
-            raise RuntimeError(f"Kubo AddFile failed for {path}; log: {self.log_path}\n" + self.log_tail())
+            raise RuntimeError(f"Kubo AddFile failed for {path}:\n" + self.log_tail())
         return ctypes.string_at(ptr).decode()
 
     def log_tail(self, n=20):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return "".join(f.readlines()[-n:])
-        except OSError:
-            return ""
+        out = []
+        for p in (self.go_log, self.log_path):
+            try:
+                with open(p, errors="replace") as f:
+                    out += f.readlines()[-n:]
+            except OSError:
+                pass
+        return "".join(out)
 
     # -- public
 
