@@ -27,7 +27,7 @@ pub fn vector_bytes(seed: u64, size: usize) -> Vec<u8> {
 }
 
 /// The content of a vector entry of `import-vectors.json` (`kind` `random` or `zeros`).
-pub fn vector_entry_reader(entry: &serde_json::Value) -> Box<dyn Read> {
+pub fn vector_entry_reader(entry: &serde_json::Value) -> Box<dyn Read + Send> {
     let size = entry["size"].as_u64().expect("vector entry has a size");
     match entry["kind"].as_str() {
         Some("zeros") => Box::new(std::io::repeat(0).take(size)),

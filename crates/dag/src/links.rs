@@ -1,0 +1,37 @@
+//! The links of a block, by codec: what DAG walks (CAR export, GC, completeness checks) follow.
+
+use cid::Cid;
+
+use crate::cbor;
+use crate::dagpb::PbNode;
+use crate::hash::{DAG_CBOR, DAG_PB, RAW};
+
+/// Why a block's links could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LinksError {
+    /// The block does not decode under its codec.
+    #[error("block {cid} is not valid {codec}: {reason}")]
+    Decode {
+        /// The block.
+        cid: Cid,
+        /// Codec name.
+        codec: &'static str,
+        /// The decoder's message.
+        reason: String,
+    },
+}
+
+/// The CIDs `data` (the block `cid`) links to, in order. Codecs without links (raw) and codecs
+/// this node does not interpret yield no links.
+pub fn links(cid: &Cid, data: &[u8]) -> Result<Vec<Cid>, LinksError> {
+    match cid.codec() {
+        DAG_PB => PbNode::decode(data)
+            .map(|n| n.links.into_iter().map(|l| l.cid).collect())
+            .map_err(|e| LinksError::Decode { cid: *cid, codec: "dag-pb", reason: e.to_string() }),
+        DAG_CBOR => cbor::links(data)
+            .map_err(|e| LinksError::Decode { cid: *cid, codec: "dag-cbor", reason: e.to_string() }),
+        RAW => Ok(Vec::new()),
+        _ => Ok(Vec::new()),
+    }
+}

@@ -1,0 +1,248 @@
+//! Files: fixed-size chunks under a balanced tree of dag-pb nodes, exactly as Kubo's balanced
+//! layout (boxo `importer/balanced`) builds them.
+//!
+//! The tree is built in one streaming pass with one pending list of links per level. A level that
+//! reaches `max_links` entries is wrapped into a node one level up at once; at the end the pending
+//! levels are wrapped bottom-up, and the first level that holds a single entry with nothing above
+//! it is the root. This yields Kubo's shape: a one-chunk file is its leaf; otherwise every node but
+//! the rightmost on each level is full, and the root's depth is the smallest that fits.
+//!
+//! Leaves are hashed in parallel (rayon) while the next batch is read, so CID computation runs
+//! at the speed of SHA-256 on every core.
+
+use std::io::Read;
+
+use cid::Cid;
+use rayon::prelude::*;
+
+use super::data::{DataType, UnixFsData};
+use super::{Entry, EntryKind, ImportError, ImportOptions, pb_cid, put_pb, raw_cid};
+use crate::dagpb::{PbLink, PbNode};
+use crate::store::BlockSink;
+use crate::varint;
+
+/// Bytes read per batch of leaves hashed in parallel.
+const BATCH_BYTES: usize = 8 * 1024 * 1024;
+
+/// A child of a file node: what the parent's link and blocksizes entry need.
+#[derive(Debug, Clone, Copy)]
+struct Child {
+    cid: Cid,
+    /// Cumulative DAG size (the link's Tsize).
+    tsize: u64,
+    /// File bytes under the child (the parent's blocksizes entry).
+    filesize: u64,
+}
+
+/// Imports one file's bytes as a UnixFS DAG and returns its root.
+///
+/// `progress` is called with the number of bytes consumed since the previous call.
+pub fn import_reader<R: Read + Send, S: BlockSink + ?Sized>(
+    mut reader: R,
+    opts: &ImportOptions,
+    sink: &mut S,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Entry, ImportError> {
+    opts.validate()?;
+    let chunk = opts.chunk_size;
+    let per_batch = (BATCH_BYTES / chunk).max(1);
+    let mut tree = Tree { opts, levels: Vec::new() };
+
+    let mut current = Batch::new(per_batch, chunk);
+    let mut next = Batch::new(per_batch, chunk);
+    current.fill(&mut reader)?;
+    let mut first = true;
+    loop {
+        if first && current.count == 0 {
+            // Empty file: one empty leaf, as Kubo writes it.
+            let leaf = make_leaf(opts, &[]);
+            sink.put(&leaf.cid, leaf.block())?;
+            return Ok(entry(leaf.child()));
+        }
+        first = false;
+        let more = !current.eof;
+        let (read, leaves) = rayon::join(
+            || if more { next.fill(&mut reader) } else { Ok(()) },
+            || current.leaves(opts),
+        );
+        read?;
+        for leaf in &leaves {
+            sink.put(&leaf.cid, leaf.block_from(&current))?;
+            progress(leaf.filesize);
+            tree.push(0, leaf.child(), sink)?;
+        }
+        if !more || next.count == 0 {
+            break;
+        }
+        std::mem::swap(&mut current, &mut next);
+    }
+    let root = tree.finish(sink)?;
+    Ok(entry(root))
+}
+
+fn entry(c: Child) -> Entry {
+    Entry { cid: c.cid, tsize: c.tsize, size: c.filesize, kind: EntryKind::File }
+}
+
+/// A batch of chunks read from the source, reused between batches.
+struct Batch {
+    bufs: Vec<Vec<u8>>,
+    count: usize,
+    eof: bool,
+}
+
+impl Batch {
+    fn new(chunks: usize, chunk_size: usize) -> Self {
+        Batch { bufs: (0..chunks).map(|_| Vec::with_capacity(chunk_size)).collect(), count: 0, eof: false }
+    }
+
+    /// Reads up to a batch of full chunks; the last chunk of the file may be short.
+    fn fill<R: Read>(&mut self, reader: &mut R) -> Result<(), ImportError> {
+        self.count = 0;
+        for buf in &mut self.bufs {
+            let cap = buf.capacity();
+            buf.clear();
+            let n = reader
+                .by_ref()
+                .take(cap as u64)
+                .read_to_end(buf)
+                .map_err(|source| ImportError::Io { path: "input".into(), source })?;
+            if n == 0 {
+                self.eof = true;
+                return Ok(());
+            }
+            self.count += 1;
+            if n < cap {
+                self.eof = true;
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    fn leaves(&self, opts: &ImportOptions) -> Vec<Leaf> {
+        let chunks: Vec<&[u8]> = self.bufs.iter().take(self.count).map(Vec::as_slice).collect();
+        chunks.par_iter().enumerate().map(|(i, c)| Leaf { index: i, ..make_leaf(opts, c) }).collect()
+    }
+}
+
+/// A hashed leaf: raw leaves borrow their chunk from the batch; dag-pb leaves own their node.
+struct Leaf {
+    cid: Cid,
+    index: usize,
+    node: Option<Vec<u8>>,
+    filesize: u64,
+}
+
+impl Leaf {
+    fn child(&self) -> Child {
+        let tsize = self.node.as_ref().map_or(self.filesize, |n| n.len() as u64);
+        Child { cid: self.cid, tsize, filesize: self.filesize }
+    }
+
+    fn block_from<'a>(&'a self, batch: &'a Batch) -> &'a [u8] {
+        match &self.node {
+            Some(n) => n,
+            None => batch.bufs.get(self.index).map_or(&[], Vec::as_slice),
+        }
+    }
+
+    /// The block of a leaf made outside a batch (always owns its bytes or is empty).
+    fn block(&self) -> &[u8] {
+        self.node.as_deref().unwrap_or(&[])
+    }
+}
+
+fn make_leaf(opts: &ImportOptions, chunk: &[u8]) -> Leaf {
+    let filesize = chunk.len() as u64;
+    if opts.raw_leaves {
+        return Leaf { cid: raw_cid(opts, chunk), index: 0, node: None, filesize };
+    }
+    let node = leaf_node(chunk);
+    Leaf { cid: pb_cid(opts, &node), index: 0, node: Some(node), filesize }
+}
+
+/// A dag-pb UnixFS File leaf: `PBNode{Data: Data{Type: File, Data: chunk, filesize: n}}`.
+/// Written directly (one copy of the chunk) rather than through the generic encoders.
+fn leaf_node(chunk: &[u8]) -> Vec<u8> {
+    let n = chunk.len() as u64;
+    let mut unixfs_len = 2 + 1 + varint::encoded_len(n);
+    if !chunk.is_empty() {
+        unixfs_len += 1 + varint::encoded_len(n) + chunk.len();
+    }
+    let mut out = Vec::with_capacity(unixfs_len + 1 + varint::MAX_LEN);
+    out.push(0x0a);
+    varint::encode(unixfs_len as u64, &mut out);
+    out.extend_from_slice(&[0x08, 0x02]);
+    if !chunk.is_empty() {
+        out.push(0x12);
+        varint::encode(n, &mut out);
+        out.extend_from_slice(chunk);
+    }
+    out.push(0x18);
+    varint::encode(n, &mut out);
+    out
+}
+
+/// Pending links per level of the balanced tree.
+struct Tree<'o> {
+    opts: &'o ImportOptions,
+    levels: Vec<Vec<Child>>,
+}
+
+impl Tree<'_> {
+    fn push<S: BlockSink + ?Sized>(&mut self, level: usize, child: Child, sink: &mut S) -> Result<(), ImportError> {
+        if self.levels.len() <= level {
+            self.levels.resize_with(level + 1, Vec::new);
+        }
+        let full = {
+            let l = &mut self.levels[level];
+            l.push(child);
+            l.len() >= self.opts.max_links
+        };
+        if full {
+            let children = std::mem::take(&mut self.levels[level]);
+            let node = self.node(&children, sink)?;
+            self.push(level + 1, node, sink)?;
+        }
+        Ok(())
+    }
+
+    fn finish<S: BlockSink + ?Sized>(mut self, sink: &mut S) -> Result<Child, ImportError> {
+        let mut level = 0;
+        loop {
+            let top = self.levels.iter().rposition(|l| !l.is_empty()).unwrap_or(0);
+            let pending = std::mem::take(&mut self.levels[level]);
+            if level == top && pending.len() == 1 {
+                return Ok(pending[0]);
+            }
+            if !pending.is_empty() {
+                let node = self.node(&pending, sink)?;
+                if self.levels.len() <= level + 1 {
+                    self.levels.push(Vec::new());
+                }
+                self.levels[level + 1].push(node);
+            }
+            level += 1;
+        }
+    }
+
+    /// Builds and stores an internal file node over `children`.
+    fn node<S: BlockSink + ?Sized>(&self, children: &[Child], sink: &mut S) -> Result<Child, ImportError> {
+        let filesize: u64 = children.iter().map(|c| c.filesize).sum();
+        let mut data = UnixFsData::new(DataType::File);
+        data.filesize = Some(filesize);
+        data.blocksizes = children.iter().map(|c| c.filesize).collect();
+        let node = PbNode {
+            links: children
+                .iter()
+                .map(|c| PbLink { cid: c.cid, name: Some(String::new()), tsize: Some(c.tsize) })
+                .collect(),
+            data: Some(data.encode()),
+        };
+        let bytes = node.encode();
+        let cid = put_pb(self.opts, sink, &bytes)?;
+        let tsize = children.iter().map(|c| c.tsize).sum::<u64>() + bytes.len() as u64;
+        Ok(Child { cid, tsize, filesize })
+    }
+}
