@@ -6,12 +6,12 @@ use std::sync::RwLock;
 
 use cid::Cid;
 
-//mod disk;
-//mod gc;
-//mod packs;
+mod disk;
+mod gc;
+mod packs;
 
-//pub use disk::{DiskStore, ImportBatch, PinInfo, PinKind, StoreStats};
-//pub use gc::GcReport;
+pub use disk::{DiskStore, ImportBatch, PinInfo, PinKind, StoreStats, now_secs};
+pub use gc::GcReport;
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +46,9 @@ pub enum StoreError {
     /// A block a caller asked for is not in the store.
     #[error("block {0} is not in the store")]
     NotFound(Cid),
+    /// A block given to the store cannot be decoded under its codec.
+    #[error("invalid block: {0}")]
+    Invalid(String),
     /// A block given to the store does not match its CID.
     #[error(transparent)]
     Verify(#[from] crate::hash::VerifyError),
