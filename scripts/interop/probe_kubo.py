@@ -108,13 +108,19 @@ def main():
                 write(os.path.join(h, f"file-{i:05d}".ljust(20, "_")), str(i).encode())
             for opts in ({}, {"cid_version": 1}):
                 r = k.add(h, only_hash=False, **opts)
-                depth, versions, names = {}, set(), set()
+                depth, versions, names, bitfield_lens = {}, set(), set(), set()
 
                 def walk(cb, lvl):
                     u, links, _ = node(k, cb)
                     if u == "raw" or u.get("type") != "HAMTShard":
                         return
-                    assert u["fanout"] == 256 and u["hashType"] == 0x22
+                    assert u["fanout"] == 256 and u["hashType"] == 0x22 and "filesize" not in u
+                    bf = u["data"]
+                    assert bf and bf[0] != 0 and len(bf) <= 32, bf.hex()
+                    bitfield_lens.add(len(bf))
+                    bits = int.from_bytes(bf, "big")
+                    assert bin(bits).count("1") == len(links)
+                    assert [int(n[:2], 16) for _, n, _ in links] == [i for i in range(256) if bits >> i & 1]
                     depth[lvl] = depth.get(lvl, 0) + 1
                     versions.add(ke.cid_parts(cb)[0])
                     for hh, n, _ in links:
@@ -129,7 +135,10 @@ def main():
                 fact(f"6000 entries ({'v1' if opts else 'v0'}): {r}; shards per level {depth}; "
                      f"shard CID versions {sorted(versions)}; fanout 256, hashType 0x22 (murmur3-x64-64); "
                      f"link names = 2 uppercase hex digits (+ entry name for leaves), e.g. "
-                     f"{sorted(names)[:3] + sorted(names)[-2:]}")
+                     f"{sorted(names)[:3] + sorted(names)[-2:]}; the UnixFS Data of a shard is the "
+                     f"bitfield as a minimal big-endian integer (bit i set <=> a link with prefix %02X of i; "
+                     f"leading zero bytes dropped: lengths seen {sorted(bitfield_lens)[:4]}..{max(bitfield_lens)}); "
+                     f"links in ascending prefix order")
 
             # 4. chunker and max links limits
             try:
