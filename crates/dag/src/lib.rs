@@ -29,6 +29,7 @@ pub mod cbor;
 pub mod dagpb;
 pub mod hash;
 pub mod links;
+pub mod pieces;
 pub mod store;
 pub mod unixfs;
 pub mod varint;

@@ -10,8 +10,10 @@
 //! The reader treats its input as hostile: every length is bounded, every block is hashed
 //! against its CID, and every error names the byte offset where it was found.
 
+mod import;
 mod read;
 mod write;
 
+pub use import::{CarImportError, CarImportReport, InspectReport, import_cars, inspect};
 pub use read::{CarError, CarHeader, CarReader, CarVersion, DEFAULT_MAX_SECTION};
 pub use write::{CarWriter, ExportCarError, ExportStats, export_car, header_bytes, walk_dag};

@@ -244,7 +244,10 @@ impl<R: Read> CarReader<R> {
         }
         let body_at = self.pos;
         let mut body = vec![0u8; len as usize];
-        self.read_exact(&mut body, "block section")?;
+        self.read_exact(&mut body, "block section").map_err(|mut e| {
+            e.offset = at;
+            e
+        })?;
         let (cid, cid_len) = cid_from_prefix(&body).map_err(|e| bad(body_at, format!("section CID: {e}")))?;
         body.drain(..cid_len);
         verify(&cid, &body).map_err(|e| bad(at, e.to_string()))?;

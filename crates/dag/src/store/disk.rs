@@ -273,6 +273,13 @@ impl DiskStore {
         Ok(t.get(key(cid).as_slice()).map_err(db_err)?.is_some())
     }
 
+    /// The length of a stored block's data, from the index; `None` if not stored.
+    pub fn block_len(&self, cid: &Cid) -> Result<Option<u64>, StoreError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let t = txn.open_table(BLOCKS).map_err(db_err)?;
+        Ok(t.get(key(cid).as_slice()).map_err(db_err)?.map(|v| u64::from(v.value().2)))
+    }
+
     /// The links of a stored block, from the index (no block data is read); `None` if the block
     /// is not stored.
     pub fn stored_links(&self, cid: &Cid) -> Result<Option<Vec<Cid>>, StoreError> {
