@@ -80,7 +80,7 @@ pub enum CommpError {
 /// );
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct CommpWriter {
     /// Payload not yet hashed: always shorter than [`BATCH_PAYLOAD`].
     pending: Vec<u8>,
@@ -140,6 +140,17 @@ impl CommpWriter {
         }
         self.payload_len = total;
         Ok(())
+    }
+}
+
+/// Shows the progress, not the buffered payload.
+impl std::fmt::Debug for CommpWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CommpWriter")
+            .field("payload_len", &self.payload_len)
+            .field("pending_len", &self.pending.len())
+            .field("frontier", &self.frontier)
+            .finish()
     }
 }
 

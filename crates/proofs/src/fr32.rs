@@ -225,7 +225,6 @@ impl Direction {
 /// assert_eq!(padded[31], 0x3f);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug)]
 pub struct Fr32Writer<W: Write> {
     inner: W,
     direction: Direction,
@@ -288,6 +287,17 @@ impl<W: Write> Fr32Writer<W> {
         self.inner.write_all(dst)?;
         self.pending.drain(..whole);
         Ok(())
+    }
+}
+
+/// Shows the direction and buffered length, not the buffered bytes.
+impl<W: Write + std::fmt::Debug> std::fmt::Debug for Fr32Writer<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fr32Writer")
+            .field("inner", &self.inner)
+            .field("direction", &self.direction)
+            .field("pending_len", &self.pending.len())
+            .finish()
     }
 }
 
