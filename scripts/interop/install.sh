@@ -8,6 +8,8 @@
 #
 #   scripts/interop/install.sh            # install (or check) the venv
 #   scripts/interop/install.sh --force    # recreate the venv from scratch
+#   scripts/interop/install.sh --js       # also the optional second opinion (npm, into .interop/js):
+#                                         # ipfs-unixfs-importer 17.1.1 + blockstore-core 7.0.1
 #
 # Prints the venv's python path on its last line, for callers: PY=$(install.sh | tail -n1)
 set -euo pipefail
@@ -28,8 +30,31 @@ case "$(uname -s)-$(uname -m)" in
   *) echo "install.sh: the embedded Kubo is used on Linux x86_64 only (this is $(uname -s)-$(uname -m))" >&2; exit 2 ;;
 esac
 
-if [[ "${1:-}" == "--force" ]]; then
+FORCE=0 JS=0
+for arg in "$@"; do
+  case "$arg" in
+    --force) FORCE=1 ;;
+    --js) JS=1 ;;
+    *) echo "install.sh: unknown argument $arg" >&2; exit 2 ;;
+  esac
+done
+if [[ $FORCE == 1 ]]; then
   rm -rf "$VENV"
+fi
+
+install_js() {
+  local dir="$ROOT/.interop/js"
+  if [[ -f "$dir/node_modules/ipfs-unixfs-importer/package.json" ]] &&
+     grep -q '"version": "17.1.1"' "$dir/node_modules/ipfs-unixfs-importer/package.json"; then
+    return 0
+  fi
+  command -v npm >/dev/null || { echo "install.sh --js: npm not found" >&2; return 1; }
+  mkdir -p "$dir"
+  [[ -f "$dir/package.json" ]] || echo '{"name": "flowcoin-interop-js", "private": true}' > "$dir/package.json"
+  npm install --prefix "$dir" --no-audit --no-fund --silent ipfs-unixfs-importer@17.1.1 blockstore-core@7.0.1 >&2
+}
+if [[ $JS == 1 ]]; then
+  install_js
 fi
 
 check() {

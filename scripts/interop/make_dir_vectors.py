@@ -235,6 +235,8 @@ def header(schema):
             "zeros": "SIZE zero bytes",
             "text": "the UTF-8 bytes of TEXT",
         },
+        "second_opinion": "ipfs-unixfs-importer 17.1.1 set up like Kubo 0.22 gives the same root for every "
+                          "result (trees with symlinks: compared without them); scripts/interop/js_second_opinion.py",
         "car_layout": "CARv1 as `ipfs dag export ROOT`: header dag-cbor {roots: [ROOT], version: 1}, then "
                       "every block once, depth-first pre-order from the root, links in order",
     }
