@@ -1,1 +1,62 @@
-fn main() {}
+//! `flowcoin`: the Flowcoin node and command-line interface.
+//!
+//! Today it holds the data layer's commands (`client`, `car`, `bench`); node, chain, market and
+//! miner commands arrive with their crates. Every command that prints a result has `--json`.
+
+mod bench;
+mod car_cmd;
+mod client;
+mod progress;
+mod repo;
+mod util;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Flowcoin: decentralized storage with IPFS-compatible data and Filecoin-style proofs.
+#[derive(Debug, Parser)]
+#[command(name = "flowcoin", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    /// Data directory of the node (holds the blockstore under db/).
+    #[arg(long, global = true, env = "FLOWCOIN_PATH", value_name = "DIR")]
+    repo: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Store, list, read and remove data; compute piece commitments.
+    #[command(subcommand)]
+    Client(client::ClientCommand),
+    /// Export, import and inspect CAR files.
+    #[command(subcommand)]
+    Car(car_cmd::CarCommand),
+    /// Measure throughput of the data layer.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let repo = repo::Repo::new(cli.repo);
+    let result = match cli.command {
+        Command::Client(c) => client::run(&repo, c),
+        Command::Car(c) => car_cmd::run(&repo, c),
+        Command::Bench(c) => bench::run(c),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if let Some(io) = e.downcast_ref::<std::io::Error>()
+                && io.kind() == std::io::ErrorKind::BrokenPipe
+            {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

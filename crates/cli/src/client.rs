@@ -1,0 +1,342 @@
+//! `flowcoin client …`: import, read, list and remove data; piece commitments; pieces.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use clap::{Args, Subcommand};
+use flowcoin_dag::store::{DiskStore, NullSink, PinInfo, PinKind, now_secs};
+use flowcoin_dag::unixfs::{
+    CidVersion, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_LINKS, Entry, EntryKind, Exporter, ImportOptions,
+    content_size, import_path,
+};
+use serde_json::json;
+
+use crate::repo::Repo;
+use crate::util::{human_bytes, parse_cid, print_json};
+use crate::{car_cmd, progress};
+
+/// Client commands.
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Import a file or directory as a UnixFS DAG (same CIDs as `ipfs add`) and pin it.
+    Import(ImportArgs),
+    /// Print a file (or a byte range of it).
+    Cat {
+        /// CID[/path/inside].
+        target: String,
+        /// First byte to print.
+        #[arg(long, default_value_t = 0)]
+        offset: u64,
+        /// Number of bytes to print (default: to the end).
+        #[arg(long)]
+        length: Option<u64>,
+    },
+    /// Write a file or directory tree to disk.
+    Get {
+        /// CID[/path/inside].
+        target: String,
+        /// Where to write it (must not exist).
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// List pinned roots with their sizes.
+    Ls {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Unpin a root and delete every block no other pinned root reaches.
+    Rm {
+        /// The root CID.
+        cid: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete every block no pinned root reaches.
+    Gc {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compute the Filecoin piece commitment (commP) of a file.
+    Commp {
+        /// The file.
+        path: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Split a stored DAG into CAR pieces that each fit a piece of at most SIZE, with commP.
+    Pieces {
+        /// The root CID.
+        cid: String,
+        /// Largest padded piece size (power of two ≥ 128, e.g. 8MiB or 32GiB).
+        #[arg(long, value_name = "SIZE")]
+        max_piece_size: String,
+        /// Output directory for piece-NNNN.car and manifest.json (created; must be empty).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Options of `client import`, named and defaulted as in Kubo's `ipfs add`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// File or directory to import.
+    path: PathBuf,
+    /// CID version: 0 (Kubo's default) or 1 (implies --raw-leaves).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=1))]
+    cid_version: u8,
+    /// Use raw blocks for leaves (default: true with CIDv1, false with CIDv0).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    raw_leaves: Option<bool>,
+    /// Chunker: size-N (N bytes per leaf, at most 1048576).
+    #[arg(long, default_value_t = format!("size-{DEFAULT_CHUNK_SIZE}"))]
+    chunker: String,
+    /// Most links per file node.
+    #[arg(long, default_value_t = DEFAULT_MAX_LINKS)]
+    max_links: usize,
+    /// Hash function: sha2-256, sha2-512 or blake3 (anything but sha2-256 implies CIDv1).
+    #[arg(long, default_value = "sha2-256")]
+    hash: flowcoin_dag::hash::HashFn,
+    /// Include files and directories whose names start with a dot.
+    #[arg(long)]
+    hidden: bool,
+    /// Wrap the result in a directory that names it.
+    #[arg(short = 'w', long)]
+    wrap: bool,
+    /// Only compute the root CID; store nothing.
+    #[arg(long)]
+    only_hash: bool,
+    /// Print only the root CID.
+    #[arg(short, long)]
+    quiet: bool,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+impl ImportArgs {
+    fn options(&self) -> anyhow::Result<ImportOptions> {
+        let mut cid_version = if self.cid_version == 1 { CidVersion::V1 } else { CidVersion::V0 };
+        if self.hash != flowcoin_dag::hash::HashFn::Sha2_256 {
+            cid_version = CidVersion::V1;
+        }
+        let opts = ImportOptions {
+            cid_version,
+            raw_leaves: self.raw_leaves.unwrap_or(cid_version == CidVersion::V1),
+            chunk_size: ImportOptions::parse_chunker(&self.chunker)?,
+            max_links: self.max_links,
+            hash: self.hash,
+            hidden: self.hidden,
+            wrap: self.wrap,
+            ..ImportOptions::default()
+        };
+        opts.validate()?;
+        Ok(opts)
+    }
+}
+
+/// Runs a client command.
+pub fn run(repo: &Repo, cmd: ClientCommand) -> anyhow::Result<()> {
+    match cmd {
+        ClientCommand::Import(args) => import(repo, &args),
+        ClientCommand::Cat { target, offset, length } => {
+            let store = repo.store()?;
+            let ex = Exporter::new(&store);
+            let cid = ex.resolve_str(&target)?;
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+            ex.read_file(&cid, offset, length, &mut out)?;
+            out.flush()?;
+            Ok(())
+        }
+        ClientCommand::Get { target, output } => {
+            let store = repo.store()?;
+            let ex = Exporter::new(&store);
+            let cid = ex.resolve_str(&target)?;
+            ex.get(&cid, &output)?;
+            eprintln!("saved {cid} to {}", output.display());
+            Ok(())
+        }
+        ClientCommand::Ls { json } => ls(repo, json),
+        ClientCommand::Rm { cid, json } => rm(repo, &cid, json),
+        ClientCommand::Gc { json } => {
+            let store = repo.store()?;
+            let report = store.gc()?;
+            if json {
+                print_json(&serde_json::to_value(report)?)
+            } else {
+                println!(
+                    "removed {} blocks ({}), kept {}",
+                    report.blocks_removed,
+                    human_bytes(report.bytes_removed),
+                    report.blocks_kept
+                );
+                Ok(())
+            }
+        }
+        ClientCommand::Commp { path, json } => commp(&path, json),
+        ClientCommand::Pieces { cid, max_piece_size, output, json } => {
+            car_cmd::pieces(repo, &cid, &max_piece_size, &output, json)
+        }
+    }
+}
+
+fn import(repo: &Repo, args: &ImportArgs) -> anyhow::Result<()> {
+    let opts = args.options()?;
+    let path = &args.path;
+    std::fs::symlink_metadata(path).with_context(|| format!("cannot import {}", path.display()))?;
+    let total = content_size(path, &opts)?;
+    let bar = progress::bytes(total, "importing");
+    let mut on_bytes = |n: u64| bar.inc(n);
+    let entry = if args.only_hash {
+        import_path(path, &opts, &mut NullSink, &mut on_bytes)?
+    } else {
+        let store = repo.store()?;
+        let mut batch = store.batch()?;
+        let entry = import_path(path, &opts, &mut batch, &mut on_bytes)?;
+        let name = display_name(path, &opts);
+        batch.pin(entry.cid, pin_info(&entry, name));
+        bar.set_message("syncing");
+        batch.commit()?;
+        entry
+    };
+    bar.finish_and_clear();
+    report_import(args, path, &entry)
+}
+
+fn display_name(path: &Path, opts: &ImportOptions) -> String {
+    if opts.wrap {
+        return String::new();
+    }
+    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+fn pin_info(entry: &Entry, name: String) -> PinInfo {
+    let kind = match entry.kind {
+        EntryKind::File => PinKind::File,
+        EntryKind::Directory => PinKind::Directory,
+        EntryKind::Symlink => PinKind::Symlink,
+    };
+    PinInfo { name, kind, size: entry.size, dag_size: entry.tsize, created: now_secs() }
+}
+
+fn report_import(args: &ImportArgs, path: &Path, entry: &Entry) -> anyhow::Result<()> {
+    if args.json {
+        return print_json(&json!({
+            "root": entry.cid.to_string(),
+            "size": entry.size,
+            "dag_size": entry.tsize,
+            "kind": kind_name(entry.kind),
+            "name": path.display().to_string(),
+            "pinned": !args.only_hash,
+        }));
+    }
+    if args.quiet {
+        println!("{}", entry.cid);
+    } else {
+        println!("added {} {} ({})", entry.cid, path.display(), human_bytes(entry.size));
+    }
+    Ok(())
+}
+
+fn kind_name(kind: EntryKind) -> &'static str {
+    match kind {
+        EntryKind::File => "file",
+        EntryKind::Directory => "directory",
+        EntryKind::Symlink => "symlink",
+    }
+}
+
+fn pin_kind_name(kind: PinKind) -> &'static str {
+    match kind {
+        PinKind::File => "file",
+        PinKind::Directory => "directory",
+        PinKind::Symlink => "symlink",
+        PinKind::Dag => "dag",
+    }
+}
+
+fn ls(repo: &Repo, json: bool) -> anyhow::Result<()> {
+    let store = repo.store()?;
+    let mut pins = store.pins()?;
+    pins.sort_by(|a, b| a.1.created.cmp(&b.1.created).then(a.0.to_bytes().cmp(&b.0.to_bytes())));
+    if json {
+        let list: Vec<_> = pins
+            .iter()
+            .map(|(cid, p)| {
+                json!({"cid": cid.to_string(), "name": p.name, "kind": pin_kind_name(p.kind),
+                       "size": p.size, "dag_size": p.dag_size, "created": p.created})
+            })
+            .collect();
+        return print_json(&json!(list));
+    }
+    for (cid, p) in &pins {
+        println!("{cid}  {:>10}  {:<9}  {}", human_bytes(p.size), pin_kind_name(p.kind), p.name);
+    }
+    Ok(())
+}
+
+fn rm(repo: &Repo, cid: &str, json: bool) -> anyhow::Result<()> {
+    let cid = parse_cid(cid)?;
+    let store = repo.store()?;
+    if !store.unpin(&cid)? {
+        bail!("{cid} is not pinned (see `flowcoin client ls`)");
+    }
+    let report = gc_with_message(&store)?;
+    if json {
+        let mut v = serde_json::to_value(report)?;
+        v["unpinned"] = json!(cid.to_string());
+        return print_json(&v);
+    }
+    println!("unpinned {cid}; removed {} blocks ({})", report.blocks_removed, human_bytes(report.bytes_removed));
+    Ok(())
+}
+
+fn gc_with_message(store: &DiskStore) -> anyhow::Result<flowcoin_dag::store::GcReport> {
+    store.gc().context("garbage collection failed (the pin was removed; run `flowcoin client gc` to retry)")
+}
+
+fn commp(path: &Path, json: bool) -> anyhow::Result<()> {
+    let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if meta.is_dir() {
+        bail!("{} is a directory: commP is computed over a file (for a DAG, export a CAR or use `client pieces`)", path.display());
+    }
+    let bar = progress::bytes(meta.len(), "commP");
+    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut w = flowcoin_proofs::CommpWriter::new();
+    std::io::copy(&mut bar.wrap_read(file), &mut w).with_context(|| format!("reading {}", path.display()))?;
+    let c = w.finish()?;
+    bar.finish_and_clear();
+    print_commp(&c, json)
+}
+
+/// Prints a piece commitment in the `client commp` format.
+pub fn print_commp(c: &flowcoin_proofs::PieceCommitment, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(&commp_json(c));
+    }
+    println!("piece CID v1:  {}", c.piece_cid_v1());
+    println!("piece CID v2:  {}", c.piece_cid_v2());
+    println!("padded size:   {} ({})", c.padded_size().bytes(), human_bytes(c.padded_size().bytes()));
+    println!("unpadded size: {}", c.unpadded_size().bytes());
+    println!("payload size:  {}", c.payload_size());
+    Ok(())
+}
+
+/// The JSON object describing a piece commitment.
+pub fn commp_json(c: &flowcoin_proofs::PieceCommitment) -> serde_json::Value {
+    json!({
+        "piece_cid_v1": c.piece_cid_v1().to_string(),
+        "piece_cid_v2": c.piece_cid_v2().to_string(),
+        "padded_size": c.padded_size().bytes(),
+        "unpadded_size": c.unpadded_size().bytes(),
+        "payload_size": c.payload_size(),
+    })
+}
