@@ -129,6 +129,21 @@ impl CommpWriter {
         Ok(())
     }
 
+    /// Appends to the pending payload; the callers never let it reach [`BATCH_PAYLOAD`], and
+    /// growth is capped there, so the buffer never holds more than one batch.
+    fn buffer(&mut self, bytes: &[u8]) {
+        let want = self.pending.len().saturating_add(bytes.len());
+        if want > self.pending.capacity() {
+            let target = want
+                .checked_next_power_of_two()
+                .unwrap_or(want)
+                .min(BATCH_PAYLOAD);
+            self.pending
+                .reserve_exact(target.saturating_sub(self.pending.len()));
+        }
+        self.pending.extend_from_slice(bytes);
+    }
+
     fn count(&mut self, len: usize) -> io::Result<()> {
         let len = u64::try_from(len).unwrap_or(u64::MAX);
         let total = self.payload_len.saturating_add(len);
@@ -164,7 +179,7 @@ impl Write for CommpWriter {
                 .saturating_sub(self.pending.len())
                 .min(input.len());
             let (head, rest) = input.split_at_checked(take).unwrap_or((input, &[]));
-            self.pending.extend_from_slice(head);
+            self.buffer(head);
             input = rest;
             if self.pending.len() < BATCH_PAYLOAD {
                 return Ok(buf.len());
@@ -181,7 +196,7 @@ impl Write for CommpWriter {
             self.push_chunk_roots(chunks).map_err(overflow)?;
             input = rest;
         }
-        self.pending.extend_from_slice(input);
+        self.buffer(input);
         Ok(buf.len())
     }
 
@@ -389,6 +404,10 @@ mod tests {
             step = step * 7 + 3;
         }
         assert_eq!(writer.payload_len(), data.len() as u64);
+        assert!(
+            writer.pending.capacity() <= BATCH_PAYLOAD,
+            "the buffer stays within a batch"
+        );
         assert_eq!(writer.finish().unwrap(), whole);
         assert_eq!(commp_of_reader(&data[..]).unwrap(), whole);
         // A reader that hands out a few bytes at a time.
