@@ -28,7 +28,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Test helpers (deterministic known-answer inputs) live in [`test_utils`] behind the
+//! Test helpers (deterministic known-answer inputs) live in `test_utils` behind the
 //! `test-utils` feature.
 
 mod piece_size;
