@@ -115,20 +115,36 @@ fn bench_import(size: &str, runs: usize, json: bool) -> anyhow::Result<()> {
     let size = parse_size(size)?;
     let (_dir, path) = generated_file(size)?;
     let mut reports = Vec::new();
-    for (name, opts) in [("cid kubo-default", ImportOptions::default()), ("cid cid-v1 raw", ImportOptions::cid_v1())] {
+    for (name, opts) in [
+        ("cid kubo-default", ImportOptions::default()),
+        ("cid cid-v1 raw", ImportOptions::cid_v1()),
+    ] {
         let t = time_runs(runs, || {
             import_path(&path, &opts, &mut NullSink, &mut |_| {})?;
             Ok(())
         })?;
         reports.push(report(name, size, t));
     }
-    for (name, opts) in [("import kubo-default", ImportOptions::default()), ("import cid-v1 raw", ImportOptions::cid_v1())] {
+    for (name, opts) in [
+        ("import kubo-default", ImportOptions::default()),
+        ("import cid-v1 raw", ImportOptions::cid_v1()),
+    ] {
         let t = time_runs(runs, || {
-            let store_dir = tempfile::tempdir_in(path.parent().unwrap_or(std::path::Path::new(".")))?;
+            let store_dir =
+                tempfile::tempdir_in(path.parent().unwrap_or(std::path::Path::new(".")))?;
             let store = DiskStore::open(store_dir.path())?;
             let mut batch = store.batch()?;
             let e = import_path(&path, &opts, &mut batch, &mut |_| {})?;
-            batch.pin(e.cid, PinInfo { name: "bench".into(), kind: PinKind::File, size: e.size, dag_size: e.tsize, created: 0 });
+            batch.pin(
+                e.cid,
+                PinInfo {
+                    name: "bench".into(),
+                    kind: PinKind::File,
+                    size: e.size,
+                    dag_size: e.tsize,
+                    created: 0,
+                },
+            );
             batch.commit()?;
             Ok(())
         })?;

@@ -65,17 +65,33 @@ fn export(repo: &Repo, cid: &str, output: &Path) -> anyhow::Result<()> {
     }
     if output == Path::new("-") {
         let stdout = std::io::stdout();
-        let stats = export_car(&store, &cid, BufWriter::with_capacity(1 << 20, stdout.lock()))?;
-        eprintln!("exported {} blocks ({})", stats.blocks, human_bytes(stats.bytes));
+        let stats = export_car(
+            &store,
+            &cid,
+            BufWriter::with_capacity(1 << 20, stdout.lock()),
+        )?;
+        eprintln!(
+            "exported {} blocks ({})",
+            stats.blocks,
+            human_bytes(stats.bytes)
+        );
         return Ok(());
     }
     let stats = write_atomically(output, |w| Ok(export_car(&store, &cid, w)?))?;
-    eprintln!("exported {} blocks ({}) to {}", stats.blocks, human_bytes(stats.bytes), output.display());
+    eprintln!(
+        "exported {} blocks ({}) to {}",
+        stats.blocks,
+        human_bytes(stats.bytes),
+        output.display()
+    );
     Ok(())
 }
 
 /// Writes a file under a temporary name, fsyncs it and renames it into place.
-fn write_atomically<T>(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> anyhow::Result<T>) -> anyhow::Result<T> {
+fn write_atomically<T>(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);
@@ -84,7 +100,8 @@ fn write_atomically<T>(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> 
     let result = write(&mut w).and_then(|v| {
         let file = w.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
-        std::fs::rename(&tmp, path).with_context(|| format!("cannot rename into {}", path.display()))?;
+        std::fs::rename(&tmp, path)
+            .with_context(|| format!("cannot rename into {}", path.display()))?;
         Ok(v)
     });
     if result.is_err() {
@@ -94,7 +111,11 @@ fn write_atomically<T>(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> 
 }
 
 fn import(repo: &Repo, files: &[PathBuf], json: bool) -> anyhow::Result<()> {
-    let total: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+    let total: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
     let bar = progress::bytes(total, "importing");
     let mut inputs = Vec::new();
     for f in files {
@@ -115,7 +136,12 @@ fn import(repo: &Repo, files: &[PathBuf], json: bool) -> anyhow::Result<()> {
     for r in &report.roots {
         println!("pinned {r}");
     }
-    println!("{} blocks ({} new, {})", report.blocks, report.new_blocks, human_bytes(report.block_bytes));
+    println!(
+        "{} blocks ({} new, {})",
+        report.blocks,
+        report.new_blocks,
+        human_bytes(report.block_bytes)
+    );
     Ok(())
 }
 
@@ -143,8 +169,15 @@ fn inspect_cmd(file: &Path, json: bool) -> anyhow::Result<()> {
         for r in &report.roots {
             println!("root:      {r}");
         }
-        println!("blocks:    {} ({} distinct), all hashes verified", report.blocks, report.distinct_blocks);
-        println!("data:      {} in a {} file", human_bytes(report.block_bytes), human_bytes(report.file_bytes));
+        println!(
+            "blocks:    {} ({} distinct), all hashes verified",
+            report.blocks, report.distinct_blocks
+        );
+        println!(
+            "data:      {} in a {} file",
+            human_bytes(report.block_bytes),
+            human_bytes(report.file_bytes)
+        );
         if report.unreachable > 0 {
             println!("unreachable from the roots: {} blocks", report.unreachable);
         }
@@ -153,14 +186,27 @@ fn inspect_cmd(file: &Path, json: bool) -> anyhow::Result<()> {
         }
     }
     if !complete {
-        let first = report.missing.first().map(ToString::to_string).unwrap_or_default();
-        bail!("incomplete DAG: {} block(s) reachable from the roots are missing, first {first}", report.missing.len());
+        let first = report
+            .missing
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        bail!(
+            "incomplete DAG: {} block(s) reachable from the roots are missing, first {first}",
+            report.missing.len()
+        );
     }
     Ok(())
 }
 
 /// `flowcoin client pieces`: splits a stored DAG into CAR pieces with their commP.
-pub fn pieces(repo: &Repo, cid: &str, max_piece_size: &str, out_dir: &Path, json: bool) -> anyhow::Result<()> {
+pub fn pieces(
+    repo: &Repo,
+    cid: &str,
+    max_piece_size: &str,
+    out_dir: &Path,
+    json: bool,
+) -> anyhow::Result<()> {
     let cid = parse_cid(cid)?;
     let padded: PaddedPieceSize = max_piece_size.parse()?;
     let capacity = UnpaddedPieceSize::from(padded).bytes();
@@ -169,9 +215,13 @@ pub fn pieces(repo: &Repo, cid: &str, max_piece_size: &str, out_dir: &Path, json
         bail!("{cid} is not in the store (import it first)");
     }
     if out_dir.exists() && std::fs::read_dir(out_dir)?.next().is_some() {
-        bail!("{} is not empty (choose a new directory)", out_dir.display());
+        bail!(
+            "{} is not empty (choose a new directory)",
+            out_dir.display()
+        );
     }
-    std::fs::create_dir_all(out_dir).with_context(|| format!("cannot create {}", out_dir.display()))?;
+    std::fs::create_dir_all(out_dir)
+        .with_context(|| format!("cannot create {}", out_dir.display()))?;
     let total = store.pin_info(&cid)?.map_or(0, |p| p.dag_size);
     let bar = progress::bytes(total, "splitting");
     let mut commps = Vec::new();
@@ -182,7 +232,11 @@ pub fn pieces(repo: &Repo, cid: &str, max_piece_size: &str, out_dir: &Path, json
         |i| {
             let path = out_dir.join(format!("piece-{i:04}.car"));
             let file = File::create(&path)?;
-            Ok(Tee { file: BufWriter::with_capacity(1 << 20, file), commp: CommpWriter::new(), bar: &bar })
+            Ok(Tee {
+                file: BufWriter::with_capacity(1 << 20, file),
+                commp: CommpWriter::new(),
+                bar: &bar,
+            })
         },
         |tee, _stats| {
             let file = tee.file.into_inner().map_err(|e| e.into_error())?;
@@ -203,7 +257,8 @@ pub fn pieces(repo: &Repo, cid: &str, max_piece_size: &str, out_dir: &Path, json
             v
         })
         .collect();
-    let manifest = json!({"root": cid.to_string(), "max_piece_size": padded.bytes(), "pieces": list});
+    let manifest =
+        json!({"root": cid.to_string(), "max_piece_size": padded.bytes(), "pieces": list});
     let manifest_path = out_dir.join("manifest.json");
     std::fs::write(&manifest_path, serde_json::to_vec_pretty(&manifest)?)
         .with_context(|| format!("cannot write {}", manifest_path.display()))?;
@@ -220,7 +275,11 @@ pub fn pieces(repo: &Repo, cid: &str, max_piece_size: &str, out_dir: &Path, json
             human_bytes(c.padded_size().bytes())
         );
     }
-    println!("{} pieces in {} (manifest.json lists them)", pieces.len(), out_dir.display());
+    println!(
+        "{} pieces in {} (manifest.json lists them)",
+        pieces.len(),
+        out_dir.display()
+    );
     Ok(())
 }
 

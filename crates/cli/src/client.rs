@@ -123,7 +123,11 @@ pub struct ImportArgs {
 
 impl ImportArgs {
     fn options(&self) -> anyhow::Result<ImportOptions> {
-        let mut cid_version = if self.cid_version == 1 { CidVersion::V1 } else { CidVersion::V0 };
+        let mut cid_version = if self.cid_version == 1 {
+            CidVersion::V1
+        } else {
+            CidVersion::V0
+        };
         if self.hash != flowcoin_dag::hash::HashFn::Sha2_256 {
             cid_version = CidVersion::V1;
         }
@@ -146,7 +150,11 @@ impl ImportArgs {
 pub fn run(repo: &Repo, cmd: ClientCommand) -> anyhow::Result<()> {
     match cmd {
         ClientCommand::Import(args) => import(repo, &args),
-        ClientCommand::Cat { target, offset, length } => {
+        ClientCommand::Cat {
+            target,
+            offset,
+            length,
+        } => {
             let store = repo.store()?;
             let ex = Exporter::new(&store);
             let cid = ex.resolve_str(&target)?;
@@ -182,9 +190,12 @@ pub fn run(repo: &Repo, cmd: ClientCommand) -> anyhow::Result<()> {
             }
         }
         ClientCommand::Commp { path, json } => commp(&path, json),
-        ClientCommand::Pieces { cid, max_piece_size, output, json } => {
-            car_cmd::pieces(repo, &cid, &max_piece_size, &output, json)
-        }
+        ClientCommand::Pieces {
+            cid,
+            max_piece_size,
+            output,
+            json,
+        } => car_cmd::pieces(repo, &cid, &max_piece_size, &output, json),
     }
 }
 
@@ -215,7 +226,10 @@ fn display_name(path: &Path, opts: &ImportOptions) -> String {
     if opts.wrap {
         return String::new();
     }
-    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 fn pin_info(entry: &Entry, name: String) -> PinInfo {
@@ -224,7 +238,13 @@ fn pin_info(entry: &Entry, name: String) -> PinInfo {
         EntryKind::Directory => PinKind::Directory,
         EntryKind::Symlink => PinKind::Symlink,
     };
-    PinInfo { name, kind, size: entry.size, dag_size: entry.tsize, created: now_secs() }
+    PinInfo {
+        name,
+        kind,
+        size: entry.size,
+        dag_size: entry.tsize,
+        created: now_secs(),
+    }
 }
 
 fn report_import(args: &ImportArgs, path: &Path, entry: &Entry) -> anyhow::Result<()> {
@@ -241,7 +261,12 @@ fn report_import(args: &ImportArgs, path: &Path, entry: &Entry) -> anyhow::Resul
     if args.quiet {
         println!("{}", entry.cid);
     } else {
-        println!("added {} {} ({})", entry.cid, path.display(), human_bytes(entry.size));
+        println!(
+            "added {} {} ({})",
+            entry.cid,
+            path.display(),
+            human_bytes(entry.size)
+        );
     }
     Ok(())
 }
@@ -266,7 +291,11 @@ fn pin_kind_name(kind: PinKind) -> &'static str {
 fn ls(repo: &Repo, json: bool) -> anyhow::Result<()> {
     let store = repo.store()?;
     let mut pins = store.pins()?;
-    pins.sort_by(|a, b| a.1.created.cmp(&b.1.created).then(a.0.to_bytes().cmp(&b.0.to_bytes())));
+    pins.sort_by(|a, b| {
+        a.1.created
+            .cmp(&b.1.created)
+            .then(a.0.to_bytes().cmp(&b.0.to_bytes()))
+    });
     if json {
         let list: Vec<_> = pins
             .iter()
@@ -278,7 +307,12 @@ fn ls(repo: &Repo, json: bool) -> anyhow::Result<()> {
         return print_json(&json!(list));
     }
     for (cid, p) in &pins {
-        println!("{cid}  {:>10}  {:<9}  {}", human_bytes(p.size), pin_kind_name(p.kind), p.name);
+        println!(
+            "{cid}  {:>10}  {:<9}  {}",
+            human_bytes(p.size),
+            pin_kind_name(p.kind),
+            p.name
+        );
     }
     Ok(())
 }
@@ -295,23 +329,35 @@ fn rm(repo: &Repo, cid: &str, json: bool) -> anyhow::Result<()> {
         v["unpinned"] = json!(cid.to_string());
         return print_json(&v);
     }
-    println!("unpinned {cid}; removed {} blocks ({})", report.blocks_removed, human_bytes(report.bytes_removed));
+    println!(
+        "unpinned {cid}; removed {} blocks ({})",
+        report.blocks_removed,
+        human_bytes(report.bytes_removed)
+    );
     Ok(())
 }
 
 fn gc_with_message(store: &DiskStore) -> anyhow::Result<flowcoin_dag::store::GcReport> {
-    store.gc().context("garbage collection failed (the pin was removed; run `flowcoin client gc` to retry)")
+    store.gc().context(
+        "garbage collection failed (the pin was removed; run `flowcoin client gc` to retry)",
+    )
 }
 
 fn commp(path: &Path, json: bool) -> anyhow::Result<()> {
-    let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
     if meta.is_dir() {
-        bail!("{} is a directory: commP is computed over a file (for a DAG, export a CAR or use `client pieces`)", path.display());
+        bail!(
+            "{} is a directory: commP is computed over a file (for a DAG, export a CAR or use `client pieces`)",
+            path.display()
+        );
     }
     let bar = progress::bytes(meta.len(), "commP");
-    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut w = flowcoin_proofs::CommpWriter::new();
-    std::io::copy(&mut bar.wrap_read(file), &mut w).with_context(|| format!("reading {}", path.display()))?;
+    std::io::copy(&mut bar.wrap_read(file), &mut w)
+        .with_context(|| format!("reading {}", path.display()))?;
     let c = w.finish()?;
     bar.finish_and_clear();
     print_commp(&c, json)
@@ -324,7 +370,11 @@ pub fn print_commp(c: &flowcoin_proofs::PieceCommitment, json: bool) -> anyhow::
     }
     println!("piece CID v1:  {}", c.piece_cid_v1());
     println!("piece CID v2:  {}", c.piece_cid_v2());
-    println!("padded size:   {} ({})", c.padded_size().bytes(), human_bytes(c.padded_size().bytes()));
+    println!(
+        "padded size:   {} ({})",
+        c.padded_size().bytes(),
+        human_bytes(c.padded_size().bytes())
+    );
     println!("unpadded size: {}", c.unpadded_size().bytes());
     println!("payload size:  {}", c.payload_size());
     Ok(())

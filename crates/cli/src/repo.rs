@@ -15,7 +15,10 @@ impl Repo {
     /// The repository at `path`, or `$HOME/.flowcoin`.
     pub fn new(path: Option<PathBuf>) -> Self {
         let root = path.unwrap_or_else(|| {
-            std::env::var_os("HOME").map_or_else(|| PathBuf::from(".flowcoin"), |h| PathBuf::from(h).join(".flowcoin"))
+            std::env::var_os("HOME").map_or_else(
+                || PathBuf::from(".flowcoin"),
+                |h| PathBuf::from(h).join(".flowcoin"),
+            )
         });
         Repo { root }
     }
@@ -23,6 +26,7 @@ impl Repo {
     /// Opens (creating if needed) the blockstore under `db/`.
     pub fn store(&self) -> anyhow::Result<DiskStore> {
         let dir = self.root.join("db");
-        DiskStore::open(&dir).with_context(|| format!("opening the blockstore in {}", dir.display()))
+        DiskStore::open(&dir)
+            .with_context(|| format!("opening the blockstore in {}", dir.display()))
     }
 }

@@ -12,7 +12,11 @@ pub fn human_bytes(n: u64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    if unit == 0 { format!("{n} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }
 
 /// Parses a CID given on the command line.
@@ -22,7 +26,10 @@ pub fn parse_cid(text: &str) -> anyhow::Result<Cid> {
 
 /// Prints a JSON value on stdout.
 pub fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value).context("encoding JSON")?);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).context("encoding JSON")?
+    );
     Ok(())
 }
 

@@ -99,7 +99,7 @@ pub fn write_head(major: u8, arg: u64, out: &mut Vec<u8>) {
 pub fn write_link(cid: &Cid, out: &mut Vec<u8>) {
     let bytes = cid.to_bytes();
     write_head(6, 42, out);
-    write_head(2, bytes.len() as u64 + 1, out);
+    write_head(2, (bytes.len() as u64).saturating_add(1), out);
     out.push(0);
     out.extend_from_slice(&bytes);
 }
@@ -111,12 +111,18 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn err(&self, reason: impl Into<String>) -> CborError {
-        CborError { offset: self.pos, reason: reason.into() }
+        CborError {
+            offset: self.pos,
+            reason: reason.into(),
+        }
     }
 
     fn byte(&mut self) -> Result<u8, CborError> {
-        let b = *self.bytes.get(self.pos).ok_or_else(|| self.err("unexpected end of input"))?;
-        self.pos += 1;
+        let b = *self
+            .bytes
+            .get(self.pos)
+            .ok_or_else(|| self.err("unexpected end of input"))?;
+        self.pos = self.pos.saturating_add(1);
         Ok(b)
     }
 
@@ -138,7 +144,11 @@ impl Parser<'_> {
             25 => 2,
             26 => 4,
             27 => 8,
-            _ => return Err(self.err(format!("unsupported additional info {info} (indefinite lengths are not DAG-CBOR)"))),
+            _ => {
+                return Err(self.err(format!(
+                    "unsupported additional info {info} (indefinite lengths are not DAG-CBOR)"
+                )));
+            }
         };
         let b = self.take(n)?;
         Ok(b.iter().fold(0u64, |acc, &x| (acc << 8) | u64::from(x)))
@@ -147,13 +157,17 @@ impl Parser<'_> {
     /// A count of items that each take at least one byte cannot exceed the bytes left.
     fn count(&self, n: u64) -> Result<usize, CborError> {
         let left = self.bytes.len().saturating_sub(self.pos);
-        usize::try_from(n).ok().filter(|&n| n <= left).ok_or_else(|| self.err(format!("{n} items cannot fit in {left} bytes")))
+        usize::try_from(n)
+            .ok()
+            .filter(|&n| n <= left)
+            .ok_or_else(|| self.err(format!("{n} items cannot fit in {left} bytes")))
     }
 
     fn item(&mut self, depth: usize) -> Result<Value, CborError> {
         if depth > MAX_DEPTH {
             return Err(self.err("nesting deeper than 64"));
         }
+        let inner = depth.saturating_add(1);
         let start = self.pos;
         let ib = self.byte()?;
         let (major, info) = (ib >> 5, ib & 0x1f);
@@ -168,7 +182,9 @@ impl Parser<'_> {
                 _ => return Err(self.err("unsupported simple value")),
             };
             let payload = self.take(n)?;
-            let v = payload.iter().fold(u64::from(info), |acc, &x| (acc << 8) | u64::from(x));
+            let v = payload
+                .iter()
+                .fold(u64::from(info), |acc, &x| (acc << 8) | u64::from(x));
             return Ok(Value::Simple(v));
         }
         let arg = self.arg(info)?;
@@ -178,13 +194,20 @@ impl Parser<'_> {
             2 => Value::Bytes(self.take(arg)?.to_vec()),
             3 => {
                 let s = self.take(arg)?;
-                Value::Text(std::str::from_utf8(s).map_err(|_| CborError { offset: start, reason: "text is not UTF-8".into() })?.to_owned())
+                Value::Text(
+                    std::str::from_utf8(s)
+                        .map_err(|_| CborError {
+                            offset: start,
+                            reason: "text is not UTF-8".into(),
+                        })?
+                        .to_owned(),
+                )
             }
             4 => {
                 let n = self.count(arg)?;
                 let mut items = Vec::with_capacity(n);
                 for _ in 0..n {
-                    items.push(self.item(depth + 1)?);
+                    items.push(self.item(inner)?);
                 }
                 Value::Array(items)
             }
@@ -192,25 +215,38 @@ impl Parser<'_> {
                 let n = self.count(arg)?;
                 let mut entries = Vec::with_capacity(n);
                 for _ in 0..n {
-                    let k = self.item(depth + 1)?;
-                    let v = self.item(depth + 1)?;
+                    let k = self.item(inner)?;
+                    let v = self.item(inner)?;
                     entries.push((k, v));
                 }
                 Value::Map(entries)
             }
             6 if arg == 42 => {
                 let at = self.pos;
-                match self.item(depth + 1)? {
+                match self.item(inner)? {
                     Value::Bytes(b) => match b.split_first() {
-                        Some((0, cid)) => Value::Link(
-                            cid_from_bytes(cid).map_err(|e| CborError { offset: at, reason: format!("link: {e}") })?,
-                        ),
-                        _ => return Err(CborError { offset: at, reason: "link bytes must start with 0x00".into() }),
+                        Some((0, cid)) => {
+                            Value::Link(cid_from_bytes(cid).map_err(|e| CborError {
+                                offset: at,
+                                reason: format!("link: {e}"),
+                            })?)
+                        }
+                        _ => {
+                            return Err(CborError {
+                                offset: at,
+                                reason: "link bytes must start with 0x00".into(),
+                            });
+                        }
                     },
-                    _ => return Err(CborError { offset: at, reason: "tag 42 must wrap a byte string".into() }),
+                    _ => {
+                        return Err(CborError {
+                            offset: at,
+                            reason: "tag 42 must wrap a byte string".into(),
+                        });
+                    }
                 }
             }
-            6 => Value::Tag(arg, Box::new(self.item(depth + 1)?)),
+            6 => Value::Tag(arg, Box::new(self.item(inner)?)),
             _ => return Err(self.err("invalid major type")),
         })
     }

@@ -75,22 +75,19 @@ impl PbNode {
         let links: usize = self
             .links
             .iter()
-            .map(|l| {
-                let n = l.encoded_len();
-                1 + varint::encoded_len(n as u64) + n
-            })
-            .sum();
-        let data = self
-            .data
-            .as_ref()
-            .map_or(0, |d| 1 + varint::encoded_len(d.len() as u64) + d.len());
-        links + data
+            .map(|l| field_len(l.encoded_len()))
+            .fold(0, usize::saturating_add);
+        let data = self.data.as_ref().map_or(0, |d| field_len(d.len()));
+        links.saturating_add(data)
     }
 
     /// Decodes a node, strictly.
     pub fn decode(bytes: &[u8]) -> Result<PbNode, DecodeError> {
         if bytes.len() > MAX_BLOCK_SIZE {
-            return Err(err(0, format!("block of {} bytes exceeds the 2 MiB limit", bytes.len())));
+            return Err(err(
+                0,
+                format!("block of {} bytes exceeds the 2 MiB limit", bytes.len()),
+            ));
         }
         let mut node = PbNode::default();
         let mut r = Reader { bytes, pos: 0 };
@@ -112,7 +109,12 @@ impl PbNode {
                     }
                     node.data = Some(r.len_delimited()?.to_vec());
                 }
-                (1 | 2, w) => return Err(err(at, format!("field {field} has wire type {w}, expected 2"))),
+                (1 | 2, w) => {
+                    return Err(err(
+                        at,
+                        format!("field {field} has wire type {w}, expected 2"),
+                    ));
+                }
                 (f, _) => return Err(err(at, format!("unknown field {f} in PBNode"))),
             }
         }
@@ -122,13 +124,12 @@ impl PbNode {
 
 impl PbLink {
     fn encoded_len(&self) -> usize {
-        let cid_len = self.cid.encoded_len();
-        let mut n = 1 + varint::encoded_len(cid_len as u64) + cid_len;
+        let mut n = field_len(self.cid.encoded_len());
         if let Some(name) = &self.name {
-            n += 1 + varint::encoded_len(name.len() as u64) + name.len();
+            n = n.saturating_add(field_len(name.len()));
         }
         if let Some(tsize) = self.tsize {
-            n += 1 + varint::encoded_len(tsize);
+            n = n.saturating_add(varint::encoded_len(tsize).saturating_add(1));
         }
         n
     }
@@ -156,10 +157,13 @@ impl PbLink {
         let mut tsize = None;
         let mut last_field = 0;
         while !r.done() {
-            let at = base + r.pos;
+            let at = base.saturating_add(r.pos);
             let (field, wire) = r.key().map_err(|e| rebase(e, base))?;
             if field <= last_field && (1..=3).contains(&field) {
-                return Err(err(at, format!("PBLink field {field} is repeated or out of order")));
+                return Err(err(
+                    at,
+                    format!("PBLink field {field} is repeated or out of order"),
+                ));
             }
             match (field, wire) {
                 (1, WIRE_LEN) => {
@@ -181,7 +185,10 @@ impl PbLink {
                     tsize = Some(v);
                 }
                 (1..=3, w) => {
-                    return Err(err(at, format!("PBLink field {field} has wrong wire type {w}")));
+                    return Err(err(
+                        at,
+                        format!("PBLink field {field} has wrong wire type {w}"),
+                    ));
                 }
                 (f, _) => return Err(err(at, format!("unknown field {f} in PBLink"))),
             }
@@ -192,8 +199,17 @@ impl PbLink {
     }
 }
 
+/// Bytes of a length-delimited field with a one-byte key and a `len`-byte body.
+fn field_len(len: usize) -> usize {
+    len.saturating_add(varint::encoded_len(len as u64))
+        .saturating_add(1)
+}
+
 fn err(offset: usize, reason: impl Into<String>) -> DecodeError {
-    DecodeError { offset, reason: reason.into() }
+    DecodeError {
+        offset,
+        reason: reason.into(),
+    }
 }
 
 fn rebase(mut e: DecodeError, base: usize) -> DecodeError {
@@ -215,7 +231,7 @@ impl<'a> Reader<'a> {
     pub(crate) fn varint(&mut self) -> Result<u64, DecodeError> {
         let rest = self.bytes.get(self.pos..).unwrap_or_default();
         let (v, n) = varint::decode(rest).map_err(|e| err(self.pos, e.to_string()))?;
-        self.pos += n;
+        self.pos = self.pos.saturating_add(n);
         Ok(v)
     }
 
@@ -237,7 +253,7 @@ impl<'a> Reader<'a> {
             .and_then(|l| self.pos.checked_add(l))
             .filter(|&e| e <= self.bytes.len())
             .ok_or_else(|| err(at, format!("length {len} runs past the end")))?;
-        let out = &self.bytes[self.pos..end];
+        let out = self.bytes.get(self.pos..end).unwrap_or_default();
         self.pos = end;
         Ok(out)
     }
@@ -256,17 +272,27 @@ mod tests {
     #[test]
     fn empty_directory_encodes_like_kubo() {
         // UnixFS Directory data is `08 01`; the empty directory CIDv0 is famous.
-        let node = PbNode { links: vec![], data: Some(vec![0x08, 0x01]) };
+        let node = PbNode {
+            links: vec![],
+            data: Some(vec![0x08, 0x01]),
+        };
         let bytes = node.encode();
         assert_eq!(bytes, [0x0a, 0x02, 0x08, 0x01]);
         let c = Cid::new_v0(HashFn::Sha2_256.digest(&bytes)).unwrap();
-        assert_eq!(c.to_string(), "QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn");
+        assert_eq!(
+            c.to_string(),
+            "QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn"
+        );
     }
 
     #[test]
     fn rejects_non_canonical_and_unknown() {
         let node = PbNode {
-            links: vec![PbLink { cid: cid(1), name: Some("a".into()), tsize: Some(3) }],
+            links: vec![PbLink {
+                cid: cid(1),
+                name: Some("a".into()),
+                tsize: Some(3),
+            }],
             data: Some(vec![1, 2]),
         };
         let good = node.encode();
@@ -274,7 +300,12 @@ mod tests {
         // Data before links.
         let mut swapped = vec![0x0a, 0x02, 1, 2];
         swapped.extend_from_slice(&good[..good.len() - 4]);
-        assert!(PbNode::decode(&swapped).unwrap_err().reason.contains("after the data"));
+        assert!(
+            PbNode::decode(&swapped)
+                .unwrap_err()
+                .reason
+                .contains("after the data")
+        );
         // Unknown field 3.
         let e = PbNode::decode(&[0x18, 0x01]).unwrap_err();
         assert!(e.reason.contains("unknown field 3"), "{e}");
@@ -294,9 +325,20 @@ mod tests {
 
     #[test]
     fn absent_and_empty_names_differ() {
-        let a = PbNode { links: vec![PbLink { cid: cid(1), name: None, tsize: None }], data: None };
+        let a = PbNode {
+            links: vec![PbLink {
+                cid: cid(1),
+                name: None,
+                tsize: None,
+            }],
+            data: None,
+        };
         let b = PbNode {
-            links: vec![PbLink { cid: cid(1), name: Some(String::new()), tsize: None }],
+            links: vec![PbLink {
+                cid: cid(1),
+                name: Some(String::new()),
+                tsize: None,
+            }],
             data: None,
         };
         assert_ne!(a.encode(), b.encode());
@@ -305,8 +347,16 @@ mod tests {
     }
 
     fn arb_link() -> impl Strategy<Value = PbLink> {
-        (any::<u8>(), proptest::option::of("[a-zé ]{0,12}"), proptest::option::of(0..i64::MAX as u64))
-            .prop_map(|(i, name, tsize)| PbLink { cid: cid(i), name, tsize })
+        (
+            any::<u8>(),
+            proptest::option::of("[a-zé ]{0,12}"),
+            proptest::option::of(0..i64::MAX as u64),
+        )
+            .prop_map(|(i, name, tsize)| PbLink {
+                cid: cid(i),
+                name,
+                tsize,
+            })
     }
 
     proptest! {

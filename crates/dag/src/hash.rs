@@ -120,7 +120,9 @@ pub enum VerifyError {
         code: u64,
     },
     /// The digest length is not the function's output length.
-    #[error("block {cid} has a {len}-byte digest, which is not a valid length for its hash function")]
+    #[error(
+        "block {cid} has a {len}-byte digest, which is not a valid length for its hash function"
+    )]
     DigestLength {
         /// The CID the block claimed.
         cid: Cid,
@@ -139,11 +141,16 @@ pub fn verify(cid: &Cid, data: &[u8]) -> Result<(), VerifyError> {
             Err(VerifyError::Mismatch { cid: *cid })
         };
     }
-    let f = HashFn::from_code(mh.code())
-        .ok_or(VerifyError::UnsupportedHash { cid: *cid, code: mh.code() })?;
+    let f = HashFn::from_code(mh.code()).ok_or(VerifyError::UnsupportedHash {
+        cid: *cid,
+        code: mh.code(),
+    })?;
     let expected = f.digest(data);
     if expected.size() != mh.size() {
-        return Err(VerifyError::DigestLength { cid: *cid, len: mh.size() });
+        return Err(VerifyError::DigestLength {
+            cid: *cid,
+            len: mh.size(),
+        });
     }
     if expected.digest() == mh.digest() {
         Ok(())
@@ -168,13 +175,13 @@ pub enum CidBytesError {
 pub fn cid_from_prefix(bytes: &[u8]) -> Result<(Cid, usize), CidBytesError> {
     let mut cursor = bytes;
     let cid = Cid::read_bytes(&mut cursor).map_err(|e| CidBytesError::Invalid(e.to_string()))?;
-    Ok((cid, bytes.len() - cursor.len()))
+    Ok((cid, bytes.len().saturating_sub(cursor.len())))
 }
 
 /// Parses a CID that must take exactly all of `bytes`.
 pub fn cid_from_bytes(bytes: &[u8]) -> Result<Cid, CidBytesError> {
     let (cid, used) = cid_from_prefix(bytes)?;
-    match bytes.len() - used {
+    match bytes.len().saturating_sub(used) {
         0 => Ok(cid),
         extra => Err(CidBytesError::Trailing(extra)),
     }
@@ -182,7 +189,8 @@ pub fn cid_from_bytes(bytes: &[u8]) -> Result<Cid, CidBytesError> {
 
 /// Parses a CID from its text form with a message that names the input.
 pub fn parse_cid(text: &str) -> Result<Cid, String> {
-    text.parse::<Cid>().map_err(|e| format!("{text:?} is not a valid CID: {e}"))
+    text.parse::<Cid>()
+        .map_err(|e| format!("{text:?} is not a valid CID: {e}"))
 }
 
 #[cfg(test)]
@@ -203,7 +211,10 @@ mod tests {
     #[test]
     fn parts_hash_like_the_whole() {
         for f in [HashFn::Sha2_256, HashFn::Sha2_512, HashFn::Blake3] {
-            assert_eq!(f.digest(b"hello world"), f.digest_parts(&[b"hello", b" ", b"world"]));
+            assert_eq!(
+                f.digest(b"hello world"),
+                f.digest_parts(&[b"hello", b" ", b"world"])
+            );
             let cid = Cid::new_v1(RAW, f.digest(b"abc"));
             assert_eq!(verify(&cid, b"abc"), Ok(()));
         }

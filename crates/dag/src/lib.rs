@@ -1,3 +1,16 @@
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )
+)]
+// Errors carry the CIDs they are about (a CID is ~100 bytes inline); they are built on cold
+// paths only, so a larger `Result` costs nothing that matters.
+#![allow(clippy::result_large_err)]
 //! Content-addressed data for Flowcoin, compatible with IPFS to the byte.
 //!
 //! - [`hash`]: CIDs and the hash functions blocks are checked with.

@@ -28,9 +28,16 @@ pub fn links(cid: &Cid, data: &[u8]) -> Result<Vec<Cid>, LinksError> {
     match cid.codec() {
         DAG_PB => PbNode::decode(data)
             .map(|n| n.links.into_iter().map(|l| l.cid).collect())
-            .map_err(|e| LinksError::Decode { cid: *cid, codec: "dag-pb", reason: e.to_string() }),
-        DAG_CBOR => cbor::links(data)
-            .map_err(|e| LinksError::Decode { cid: *cid, codec: "dag-cbor", reason: e.to_string() }),
+            .map_err(|e| LinksError::Decode {
+                cid: *cid,
+                codec: "dag-pb",
+                reason: e.to_string(),
+            }),
+        DAG_CBOR => cbor::links(data).map_err(|e| LinksError::Decode {
+            cid: *cid,
+            codec: "dag-cbor",
+            reason: e.to_string(),
+        }),
         RAW => Ok(Vec::new()),
         _ => Ok(Vec::new()),
     }

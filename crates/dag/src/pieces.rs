@@ -32,7 +32,9 @@ pub enum SplitError {
     #[error(transparent)]
     Export(#[from] ExportCarError),
     /// A single block does not fit into a piece of the requested size.
-    #[error("block {cid} needs a {needed}-byte CAR, more than the {limit} bytes a piece can hold (choose a larger piece size)")]
+    #[error(
+        "block {cid} needs a {needed}-byte CAR, more than the {limit} bytes a piece can hold (choose a larger piece size)"
+    )]
     BlockTooLarge {
         /// The block.
         cid: Cid,
@@ -46,7 +48,13 @@ pub enum SplitError {
 /// Writes the DAG under `root` as consecutive CARs of at most `max_car_bytes` each. `open`
 /// is called to get the writer for piece `i`; `close` receives each finished writer with the
 /// piece's stats (to flush, fsync, or finish a hash).
-pub fn split_dag<B, W, O, C>(store: &B, root: &Cid, max_car_bytes: u64, mut open: O, mut close: C) -> Result<Vec<PieceStats>, SplitError>
+pub fn split_dag<B, W, O, C>(
+    store: &B,
+    root: &Cid,
+    max_car_bytes: u64,
+    mut open: O,
+    mut close: C,
+) -> Result<Vec<PieceStats>, SplitError>
 where
     B: Blockstore + ?Sized,
     W: Write,
@@ -57,20 +65,27 @@ where
     let mut pieces: Vec<PieceStats> = Vec::new();
     let mut current: Option<CarWriter<W>> = None;
     let mut too_large = None;
-    let mut finish = |w: CarWriter<W>, pieces: &mut Vec<PieceStats>| -> Result<(), ExportCarError> {
-        let stats = PieceStats { index: pieces.len(), car_bytes: w.bytes_written(), blocks: w.blocks_written() };
-        let inner = w.finish()?;
-        close(inner, &stats)?;
-        pieces.push(stats);
-        Ok(())
-    };
+    let mut finish =
+        |w: CarWriter<W>, pieces: &mut Vec<PieceStats>| -> Result<(), ExportCarError> {
+            let stats = PieceStats {
+                index: pieces.len(),
+                car_bytes: w.bytes_written(),
+                blocks: w.blocks_written(),
+            };
+            let inner = w.finish()?;
+            close(inner, &stats)?;
+            pieces.push(stats);
+            Ok(())
+        };
     walk_dag(store, root, &mut |cid, data| {
         let section = CarWriter::<W>::section_len(cid, data.len());
         if header_len.saturating_add(section) > max_car_bytes {
             too_large = Some((*cid, header_len.saturating_add(section)));
             return Err(ExportCarError::Io(std::io::Error::other("block too large")));
         }
-        if let Some(w) = current.take_if(|w| w.bytes_written().saturating_add(section) > max_car_bytes) {
+        if let Some(w) =
+            current.take_if(|w| w.bytes_written().saturating_add(section) > max_car_bytes)
+        {
             finish(w, &mut pieces)?;
         }
         let w = match current.as_mut() {
@@ -81,7 +96,11 @@ where
         Ok(())
     })
     .map_err(|e| match too_large {
-        Some((cid, needed)) => SplitError::BlockTooLarge { cid, needed, limit: max_car_bytes },
+        Some((cid, needed)) => SplitError::BlockTooLarge {
+            cid,
+            needed,
+            limit: max_car_bytes,
+        },
         None => SplitError::Export(e),
     })?;
     if let Some(w) = current.take() {

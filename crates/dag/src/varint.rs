@@ -26,22 +26,26 @@ pub fn encode(mut value: u64, out: &mut Vec<u8>) {
 
 /// The number of bytes [`encode`] writes for `value`.
 pub fn encoded_len(value: u64) -> usize {
-    let bits = 64 - (value | 1).leading_zeros() as usize;
+    let bits = 64usize.saturating_sub((value | 1).leading_zeros() as usize);
     bits.div_ceil(7)
 }
 
 /// Decodes a varint from the start of `input`: the value and the number of bytes it took.
 pub fn decode(input: &[u8]) -> Result<(u64, usize), VarintError> {
     let mut value: u64 = 0;
-    for (i, &byte) in input.iter().enumerate().take(MAX_LEN) {
-        let low = u64::from(byte & 0x7f);
-        if i == MAX_LEN - 1 && byte > 1 {
+    let mut shift: u32 = 0;
+    let mut used: usize = 0;
+    for &byte in input.iter().take(MAX_LEN) {
+        used = used.saturating_add(1);
+        // The tenth byte may only contribute the 64th bit.
+        if used == MAX_LEN && byte > 1 {
             return Err(VarintError::Overflow);
         }
-        value |= low << (7 * i);
+        value |= u64::from(byte & 0x7f).checked_shl(shift).unwrap_or(0);
         if byte & 0x80 == 0 {
-            return Ok((value, i + 1));
+            return Ok((value, used));
         }
+        shift = shift.saturating_add(7);
     }
     if input.len() >= MAX_LEN {
         Err(VarintError::Overflow)
@@ -54,8 +58,8 @@ pub fn decode(input: &[u8]) -> Result<(u64, usize), VarintError> {
 /// first byte.
 pub fn read<R: std::io::Read + ?Sized>(r: &mut R) -> std::io::Result<Option<(u64, usize)>> {
     let mut buf = [0u8; MAX_LEN];
-    for i in 0..MAX_LEN {
-        let n = read_byte(r, &mut buf[i])?;
+    for (i, slot) in buf.iter_mut().enumerate() {
+        let n = read_byte(r, slot)?;
         if n == 0 {
             if i == 0 {
                 return Ok(None);
@@ -65,13 +69,16 @@ pub fn read<R: std::io::Read + ?Sized>(r: &mut R) -> std::io::Result<Option<(u64
                 VarintError::Truncated,
             ));
         }
-        if buf[i] & 0x80 == 0 {
-            return decode(&buf[..=i])
+        if *slot & 0x80 == 0 {
+            return decode(buf.get(..=i).unwrap_or_default())
                 .map(Some)
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e));
         }
     }
-    Err(std::io::Error::new(std::io::ErrorKind::InvalidData, VarintError::Overflow))
+    Err(std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        VarintError::Overflow,
+    ))
 }
 
 fn read_byte<R: std::io::Read + ?Sized>(r: &mut R, byte: &mut u8) -> std::io::Result<usize> {

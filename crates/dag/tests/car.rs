@@ -13,7 +13,11 @@ use flowcoin_types::test_utils::{import_vectors, vector_bytes, vector_entry_read
 fn profile(name: &str) -> ImportOptions {
     match name {
         "kubo-default" => ImportOptions::default(),
-        "cidv1-raw" => ImportOptions { chunk_size: 1_048_576, max_links: 1024, ..ImportOptions::cid_v1() },
+        "cidv1-raw" => ImportOptions {
+            chunk_size: 1_048_576,
+            max_links: 1024,
+            ..ImportOptions::cid_v1()
+        },
         other => panic!("unknown profile {other}"),
     }
 }
@@ -38,14 +42,28 @@ fn exports_match_ipfs_dag_export_for_every_vector() {
         for prof in ["kubo-default", "cidv1-raw"] {
             let expect = &v[prof];
             let mut store = MemoryBlockstore::new();
-            let root = import_reader(vector_entry_reader(v), &profile(prof), &mut store, &mut |_| {}).unwrap();
+            let root = import_reader(
+                vector_entry_reader(v),
+                &profile(prof),
+                &mut store,
+                &mut |_| {},
+            )
+            .unwrap();
             let mut h = HashWriter(Sha256::new(), 0);
             let stats = export_car(&store, &root.cid, &mut h).unwrap();
             let name = format!("{} {prof}", v["name"]);
-            assert_eq!(stats.blocks, expect["car_blocks"].as_u64().unwrap(), "{name}");
+            assert_eq!(
+                stats.blocks,
+                expect["car_blocks"].as_u64().unwrap(),
+                "{name}"
+            );
             assert_eq!(stats.bytes, expect["car_bytes"].as_u64().unwrap(), "{name}");
             assert_eq!(h.1, stats.bytes, "{name}");
-            assert_eq!(hex::encode(h.0.finalize()), expect["car_sha256"].as_str().unwrap(), "{name}");
+            assert_eq!(
+                hex::encode(h.0.finalize()),
+                expect["car_sha256"].as_str().unwrap(),
+                "{name}"
+            );
             checked += 1;
         }
     }
@@ -55,7 +73,13 @@ fn exports_match_ipfs_dag_export_for_every_vector() {
 fn small_car() -> (Vec<u8>, Cid, Vec<u8>) {
     let data = vector_bytes(7, 600_000);
     let mut store = MemoryBlockstore::new();
-    let root = import_reader(&data[..], &ImportOptions::default(), &mut store, &mut |_| {}).unwrap();
+    let root = import_reader(
+        &data[..],
+        &ImportOptions::default(),
+        &mut store,
+        &mut |_| {},
+    )
+    .unwrap();
     let mut car = Vec::new();
     export_car(&store, &root.cid, &mut car).unwrap();
     (car, root.cid, data)
@@ -85,7 +109,9 @@ fn car_round_trips_through_the_disk_store() {
     assert_eq!(r.roots, vec![root]);
     assert_eq!(r.new_blocks, 4);
     let mut out = Vec::new();
-    Exporter::new(&store).read_file(&root, 0, None, &mut out).unwrap();
+    Exporter::new(&store)
+        .read_file(&root, 0, None, &mut out)
+        .unwrap();
     assert_eq!(out, data);
     let pins = store.pins().unwrap();
     assert_eq!(pins[0].1.size, data.len() as u64);
@@ -97,7 +123,9 @@ fn car_round_trips_through_the_disk_store() {
 
 /// Wraps a CARv1 into a CARv2 with `pad` zero bytes between header and payload.
 fn to_v2(v1: &[u8], pad: usize) -> Vec<u8> {
-    let mut out = vec![0x0a, 0xa1, 0x67, b'v', b'e', b'r', b's', b'i', b'o', b'n', 0x02];
+    let mut out = vec![
+        0x0a, 0xa1, 0x67, b'v', b'e', b'r', b's', b'i', b'o', b'n', 0x02,
+    ];
     let data_offset = 11 + 40 + pad as u64;
     out.extend_from_slice(&[0u8; 16]);
     out.extend_from_slice(&data_offset.to_le_bytes());
@@ -122,7 +150,9 @@ fn carv2_is_read_and_imported() {
     let store = DiskStore::open(dir.path()).unwrap();
     import_cars(&store, vec![("v2.car".to_string(), &v2[..])]).unwrap();
     let mut out = Vec::new();
-    Exporter::new(&store).read_file(&root, 0, None, &mut out).unwrap();
+    Exporter::new(&store)
+        .read_file(&root, 0, None, &mut out)
+        .unwrap();
     assert_eq!(out, data);
 }
 
@@ -156,7 +186,10 @@ fn corrupt_cars_are_rejected_with_their_offset_and_nothing_is_kept() {
     let mut r = CarReader::new(&car[..]).unwrap();
     r.next_block().unwrap();
     let second = r.next_block().unwrap().unwrap().2 as usize;
-    expect_rejected(&car[..second + 1000], &format!("at byte {second}: truncated block section"));
+    expect_rejected(
+        &car[..second + 1000],
+        &format!("at byte {second}: truncated block section"),
+    );
     // Hash mismatch: flip a byte in the first block's data.
     let mut flipped = car.clone();
     flipped[header_len + 60] ^= 1;
@@ -194,7 +227,9 @@ fn incomplete_dags_are_refused_naming_the_missing_block() {
     assert_eq!(report.missing, vec![missing]);
     let dir = tempfile::tempdir().unwrap();
     let store = DiskStore::open(dir.path()).unwrap();
-    let err = import_cars(&store, vec![("p.car".to_string(), &partial[..])]).unwrap_err().to_string();
+    let err = import_cars(&store, vec![("p.car".to_string(), &partial[..])])
+        .unwrap_err()
+        .to_string();
     assert!(err.contains(&missing.to_string()), "{err}");
     assert_eq!(store.stats().unwrap().blocks, 0);
 }

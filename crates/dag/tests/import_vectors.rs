@@ -8,7 +8,11 @@ use flowcoin_types::test_utils::{import_vectors, known_answer_content, vector_en
 fn profile(name: &str) -> ImportOptions {
     match name {
         "kubo-default" => ImportOptions::default(),
-        "cidv1-raw" => ImportOptions { chunk_size: 1_048_576, max_links: 1024, ..ImportOptions::cid_v1() },
+        "cidv1-raw" => ImportOptions {
+            chunk_size: 1_048_576,
+            max_links: 1024,
+            ..ImportOptions::cid_v1()
+        },
         "kubo-cidv1" => ImportOptions::cid_v1(),
         other => panic!("unknown profile {other}"),
     }
@@ -24,7 +28,8 @@ fn every_vector_file_gets_kubos_root_cid() {
         for prof in ["kubo-default", "cidv1-raw"] {
             let expected = v[prof]["cid"].as_str().unwrap();
             let opts = profile(prof);
-            let root = import_reader(vector_entry_reader(v), &opts, &mut NullSink, &mut |_| {}).unwrap();
+            let root =
+                import_reader(vector_entry_reader(v), &opts, &mut NullSink, &mut |_| {}).unwrap();
             assert_eq!(root.cid.to_string(), expected, "{} under {prof}", v["name"]);
             assert_eq!(root.size, v["size"].as_u64().unwrap());
             checked += 1;
@@ -40,15 +45,30 @@ fn published_unixfs_answers() {
         let content = known_answer_content(&ka["content"]);
         let opts = profile(ka["profile"].as_str().unwrap());
         let root = import_reader(&content[..], &opts, &mut NullSink, &mut |_| {}).unwrap();
-        assert_eq!(root.cid.to_string(), ka["cid"].as_str().unwrap(), "{}", ka["source"]);
+        assert_eq!(
+            root.cid.to_string(),
+            ka["cid"].as_str().unwrap(),
+            "{}",
+            ka["source"]
+        );
     }
 }
 
 #[test]
 fn cid_v1_root_uses_base32_and_v0_base58() {
-    let v0 = import_reader(&b"x"[..], &ImportOptions::default(), &mut NullSink, &mut |_| {}).unwrap();
+    let v0 = import_reader(
+        &b"x"[..],
+        &ImportOptions::default(),
+        &mut NullSink,
+        &mut |_| {},
+    )
+    .unwrap();
     assert!(v0.cid.to_string().starts_with("Qm"));
-    let opts = ImportOptions { cid_version: CidVersion::V1, raw_leaves: false, ..ImportOptions::default() };
+    let opts = ImportOptions {
+        cid_version: CidVersion::V1,
+        raw_leaves: false,
+        ..ImportOptions::default()
+    };
     let v1 = import_reader(&b"x"[..], &opts, &mut NullSink, &mut |_| {}).unwrap();
     assert!(v1.cid.to_string().starts_with("bafy"));
     assert_eq!(v0.cid.hash(), v1.cid.hash());

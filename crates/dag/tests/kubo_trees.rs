@@ -18,7 +18,11 @@ fn load(name: &str) -> Value {
 
 fn options(o: &Value) -> ImportOptions {
     ImportOptions {
-        cid_version: if o["cid_version"].as_u64() == Some(1) { CidVersion::V1 } else { CidVersion::V0 },
+        cid_version: if o["cid_version"].as_u64() == Some(1) {
+            CidVersion::V1
+        } else {
+            CidVersion::V0
+        },
         raw_leaves: o["raw_leaves"].as_bool().unwrap(),
         chunk_size: ImportOptions::parse_chunker(o["chunker"].as_str().unwrap()).unwrap(),
         max_links: o["max_links"].as_u64().unwrap() as usize,
@@ -32,7 +36,10 @@ fn content(c: &Value, index: u64) -> Vec<u8> {
     let size = c["size"].as_u64().unwrap_or(0) as usize;
     match c["kind"].as_str().unwrap() {
         "random" => {
-            let seed = c["seed"].as_u64().or_else(|| c["seed_base"].as_u64().map(|b| b + index)).unwrap();
+            let seed = c["seed"]
+                .as_u64()
+                .or_else(|| c["seed_base"].as_u64().map(|b| b + index))
+                .unwrap();
             vector_bytes(seed, size)
         }
         "zeros" => vec![0; size],
@@ -80,9 +87,21 @@ fn check_car(store: &MemoryBlockstore, root: &flowcoin_dag::Cid, expect: &Value,
     }
     let mut car = Vec::new();
     let stats = export_car(store, root, &mut car).unwrap();
-    assert_eq!(stats.blocks, expect["car_blocks"].as_u64().unwrap(), "{what}");
-    assert_eq!(car.len() as u64, expect["car_bytes"].as_u64().unwrap(), "{what}");
-    assert_eq!(hex::encode(Sha256::digest(&car)), expect["car_sha256"].as_str().unwrap(), "{what}");
+    assert_eq!(
+        stats.blocks,
+        expect["car_blocks"].as_u64().unwrap(),
+        "{what}"
+    );
+    assert_eq!(
+        car.len() as u64,
+        expect["car_bytes"].as_u64().unwrap(),
+        "{what}"
+    );
+    assert_eq!(
+        hex::encode(Sha256::digest(&car)),
+        expect["car_sha256"].as_str().unwrap(),
+        "{what}"
+    );
 }
 
 #[test]
@@ -99,7 +118,11 @@ fn directory_trees_match_kubo() {
             let mut store = MemoryBlockstore::new();
             let entry = import_path(&root, &opts, &mut store, &mut |_| {}).unwrap();
             let what = format!("{name} with `{}`", result["kubo"].as_str().unwrap());
-            assert_eq!(entry.cid.to_string(), result["root"].as_str().unwrap(), "{what}");
+            assert_eq!(
+                entry.cid.to_string(),
+                result["root"].as_str().unwrap(),
+                "{what}"
+            );
             check_car(&store, &entry.cid, result, &what);
             checked += 1;
         }
@@ -117,8 +140,16 @@ fn file_options_match_kubo() {
             let opts = options(&result["options"]);
             let mut store = MemoryBlockstore::new();
             let entry = import_reader(&data[..], &opts, &mut store, &mut |_| {}).unwrap();
-            let what = format!("{} bytes with `{}`", data.len(), result["kubo"].as_str().unwrap());
-            assert_eq!(entry.cid.to_string(), result["root"].as_str().unwrap(), "{what}");
+            let what = format!(
+                "{} bytes with `{}`",
+                data.len(),
+                result["kubo"].as_str().unwrap()
+            );
+            assert_eq!(
+                entry.cid.to_string(),
+                result["root"].as_str().unwrap(),
+                "{what}"
+            );
             check_car(&store, &entry.cid, result, &what);
             checked += 1;
         }

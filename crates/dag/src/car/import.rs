@@ -72,14 +72,25 @@ pub struct CarImportReport {
 /// Imports CARs (v1 or v2) into `store` in one atomic batch and pins every root listed in their
 /// headers. Every block is verified against its CID; every root's DAG must be complete in the
 /// union of the CARs and the store. On any error nothing is kept.
-pub fn import_cars<R: Read>(store: &DiskStore, inputs: Vec<(String, R)>) -> Result<CarImportReport, CarImportError> {
+pub fn import_cars<R: Read>(
+    store: &DiskStore,
+    inputs: Vec<(String, R)>,
+) -> Result<CarImportReport, CarImportError> {
     let mut batch = store.batch()?;
     let mut roots: Vec<(Cid, String)> = Vec::new();
     let mut root_blocks: HashMap<Cid, Vec<u8>> = HashMap::new();
     let mut sizes: HashMap<Vec<u8>, u64> = HashMap::new();
-    let mut report = CarImportReport { roots: Vec::new(), blocks: 0, new_blocks: 0, block_bytes: 0 };
+    let mut report = CarImportReport {
+        roots: Vec::new(),
+        blocks: 0,
+        new_blocks: 0,
+        block_bytes: 0,
+    };
     for (file, input) in inputs {
-        let mut reader = CarReader::new(input).map_err(|source| CarImportError::Car { file: file.clone(), source })?;
+        let mut reader = CarReader::new(input).map_err(|source| CarImportError::Car {
+            file: file.clone(),
+            source,
+        })?;
         let header_roots = reader.header().roots.clone();
         for r in &header_roots {
             if !roots.iter().any(|(c, _)| c == r) {
@@ -87,17 +98,25 @@ pub fn import_cars<R: Read>(store: &DiskStore, inputs: Vec<(String, R)>) -> Resu
             }
         }
         while let Some((cid, data, offset)) =
-            reader.next_block().map_err(|source| CarImportError::Car { file: file.clone(), source })?
+            reader.next_block().map_err(|source| CarImportError::Car {
+                file: file.clone(),
+                source,
+            })?
         {
-            report.blocks += 1;
-            report.block_bytes += data.len() as u64;
+            report.blocks = report.blocks.saturating_add(1);
+            report.block_bytes = report.block_bytes.saturating_add(data.len() as u64);
             sizes.insert(cid.hash().to_bytes(), data.len() as u64);
             if header_roots.contains(&cid) || roots.iter().any(|(c, _)| *c == cid) {
                 root_blocks.insert(cid, data.clone());
             }
             batch
                 .put(&cid, &data)
-                .map_err(|source| CarImportError::Block { file: file.clone(), cid, offset, source })?;
+                .map_err(|source| CarImportError::Block {
+                    file: file.clone(),
+                    cid,
+                    offset,
+                    source,
+                })?;
         }
     }
     if roots.is_empty() {
@@ -106,8 +125,22 @@ pub fn import_cars<R: Read>(store: &DiskStore, inputs: Vec<(String, R)>) -> Resu
     report.new_blocks = batch.new_blocks() as u64;
     for (root, file) in &roots {
         let dag_size = check_complete(&batch, root, &sizes, store)?;
-        let (kind, size) = describe(root, root_blocks.get(root).map(Vec::as_slice), store, dag_size)?;
-        batch.pin(*root, PinInfo { name: file.clone(), kind, size, dag_size, created: now_secs() });
+        let (kind, size) = describe(
+            root,
+            root_blocks.get(root).map(Vec::as_slice),
+            store,
+            dag_size,
+        )?;
+        batch.pin(
+            *root,
+            PinInfo {
+                name: file.clone(),
+                kind,
+                size,
+                dag_size,
+                created: now_secs(),
+            },
+        );
         report.roots.push(*root);
     }
     batch.commit()?;
@@ -129,19 +162,28 @@ fn check_complete(
             continue;
         }
         let Some(children) = batch.links_of(&cid)? else {
-            return Err(CarImportError::Missing { root: *root, missing: cid });
+            return Err(CarImportError::Missing {
+                root: *root,
+                missing: cid,
+            });
         };
-        total += match sizes.get(&cid.hash().to_bytes()) {
+        let size = match sizes.get(&cid.hash().to_bytes()) {
             Some(&s) => s,
             None => store.block_len(&cid)?.unwrap_or(0),
         };
+        total = total.saturating_add(size);
         stack.extend(children);
     }
     Ok(total)
 }
 
 /// Pin kind and content size of a root, from its block.
-fn describe(root: &Cid, block: Option<&[u8]>, store: &DiskStore, dag_size: u64) -> Result<(PinKind, u64), StoreError> {
+fn describe(
+    root: &Cid,
+    block: Option<&[u8]>,
+    store: &DiskStore,
+    dag_size: u64,
+) -> Result<(PinKind, u64), StoreError> {
     use crate::store::Blockstore;
     let owned;
     let data = match block {
@@ -153,9 +195,17 @@ fn describe(root: &Cid, block: Option<&[u8]>, store: &DiskStore, dag_size: u64) 
     };
     Ok(match root.codec() {
         RAW => (PinKind::File, data.len() as u64),
-        DAG_PB => match PbNode::decode(data).ok().and_then(|n| n.data).and_then(|d| UnixFsData::decode(&d).ok()) {
-            Some(u) if u.kind == DataType::File || u.kind == DataType::Raw => (PinKind::File, u.filesize.unwrap_or(dag_size)),
-            Some(u) if u.kind == DataType::Directory || u.kind == DataType::HamtShard => (PinKind::Directory, dag_size),
+        DAG_PB => match PbNode::decode(data)
+            .ok()
+            .and_then(|n| n.data)
+            .and_then(|d| UnixFsData::decode(&d).ok())
+        {
+            Some(u) if u.kind == DataType::File || u.kind == DataType::Raw => {
+                (PinKind::File, u.filesize.unwrap_or(dag_size))
+            }
+            Some(u) if u.kind == DataType::Directory || u.kind == DataType::HamtShard => {
+                (PinKind::Directory, dag_size)
+            }
             Some(u) if u.kind == DataType::Symlink => (PinKind::Symlink, 0),
             _ => (PinKind::Dag, dag_size),
         },
@@ -202,15 +252,19 @@ pub fn inspect<R: Read>(input: R) -> Result<InspectReport, CarError> {
         unreachable: 0,
     };
     while let Some((cid, data, offset)) = reader.next_block()? {
-        report.blocks += 1;
-        report.block_bytes += data.len() as u64;
-        let children = links(&cid, &data).map_err(|e| CarError { offset, reason: e.to_string(), source: None })?;
+        report.blocks = report.blocks.saturating_add(1);
+        report.block_bytes = report.block_bytes.saturating_add(data.len() as u64);
+        let children = links(&cid, &data).map_err(|e| CarError {
+            offset,
+            reason: e.to_string(),
+            source: None,
+        })?;
         graph.insert(cid.hash().to_bytes(), children);
     }
     report.file_bytes = reader.position();
     report.distinct_blocks = graph.len() as u64;
     let mut seen = HashSet::new();
-    let mut stack = header.roots.clone();
+    let mut stack = header.roots;
     while let Some(cid) = stack.pop() {
         if cid.hash().code() == crate::hash::IDENTITY {
             continue;

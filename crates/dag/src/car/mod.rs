@@ -16,4 +16,6 @@ mod write;
 
 pub use import::{CarImportError, CarImportReport, InspectReport, import_cars, inspect};
 pub use read::{CarError, CarHeader, CarReader, CarVersion, DEFAULT_MAX_SECTION};
-pub use write::{CarWriter, ExportCarError, ExportStats, export_car, header_bytes, walk_dag};
+pub use write::{
+    CarWriter, ExportCarError, ExportStats, Visit, export_car, header_bytes, walk_dag,
+};

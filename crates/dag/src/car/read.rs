@@ -14,7 +14,9 @@ pub const DEFAULT_MAX_SECTION: u64 = 8 * 1024 * 1024;
 /// Largest CARv1 header accepted.
 const MAX_HEADER: u64 = 1024 * 1024;
 /// The CARv2 pragma: a CARv1-style header `{version: 2}`.
-const V2_PRAGMA: [u8; 11] = [0x0a, 0xa1, 0x67, b'v', b'e', b'r', b's', b'i', b'o', b'n', 0x02];
+const V2_PRAGMA: [u8; 11] = [
+    0x0a, 0xa1, 0x67, b'v', b'e', b'r', b's', b'i', b'o', b'n', 0x02,
+];
 /// Size of the CARv2 header that follows the pragma.
 const V2_HEADER_LEN: u64 = 40;
 
@@ -53,7 +55,11 @@ pub struct CarError {
 }
 
 fn bad(offset: u64, reason: impl Into<String>) -> CarError {
-    CarError { offset, reason: reason.into(), source: None }
+    CarError {
+        offset,
+        reason: reason.into(),
+        source: None,
+    }
 }
 
 /// A streaming CAR reader.
@@ -78,14 +84,23 @@ impl<R: Read> CarReader<R> {
             inner: BufReader::with_capacity(1 << 20, inner),
             pos: 0,
             end: None,
-            header: CarHeader { version: CarVersion::V1, roots: Vec::new(), data_range: None },
+            header: CarHeader {
+                version: CarVersion::V1,
+                roots: Vec::new(),
+                data_range: None,
+            },
             max_section,
         };
         let (version, roots) = r.read_v1_header()?;
         match version {
             1 => r.header.roots = roots,
             2 => r.read_v2()?,
-            v => return Err(bad(0, format!("unsupported CAR version {v} (1 and 2 are supported)"))),
+            v => {
+                return Err(bad(
+                    0,
+                    format!("unsupported CAR version {v} (1 and 2 are supported)"),
+                ));
+            }
         }
         Ok(r)
     }
@@ -109,33 +124,55 @@ impl<R: Read> CarReader<R> {
         self.read_exact(&mut h, "CARv2 header")?;
         let field = |i: usize| {
             let mut b = [0u8; 8];
-            b.copy_from_slice(h.get(i..i + 8).unwrap_or(&[0; 8]));
+            for (dst, src) in b.iter_mut().zip(h.iter().skip(i)) {
+                *dst = *src;
+            }
             u64::from_le_bytes(b)
         };
         let (data_offset, data_size) = (field(16), field(24));
-        let min = start + V2_HEADER_LEN;
+        // The pragma is 11 bytes and the header 40: offsets 11+16 and 11+24 name the fields.
+        let min = start.saturating_add(V2_HEADER_LEN);
         if data_offset < min {
-            return Err(bad(start + 16, format!("CARv2 data offset {data_offset} points into the header")));
+            return Err(bad(
+                27,
+                format!("CARv2 data offset {data_offset} points into the header"),
+            ));
         }
         let end = data_offset
             .checked_add(data_size)
-            .ok_or_else(|| bad(start + 24, "CARv2 data size overflows"))?;
+            .ok_or_else(|| bad(35, "CARv2 data size overflows"))?;
         self.skip_to(data_offset)?;
         self.end = Some(end);
         let (version, roots) = self.read_v1_header()?;
         if version != 1 {
-            return Err(bad(data_offset, format!("CARv2 payload has version {version}, expected 1")));
+            return Err(bad(
+                data_offset,
+                format!("CARv2 payload has version {version}, expected 1"),
+            ));
         }
-        self.header = CarHeader { version: CarVersion::V2, roots, data_range: Some((data_offset, data_size)) };
+        self.header = CarHeader {
+            version: CarVersion::V2,
+            roots,
+            data_range: Some((data_offset, data_size)),
+        };
         Ok(())
     }
 
     fn skip_to(&mut self, offset: u64) -> Result<(), CarError> {
-        let n = offset - self.pos;
-        let copied = std::io::copy(&mut (&mut self.inner).take(n), &mut std::io::sink())
-            .map_err(|e| CarError { offset: self.pos, reason: "read failed".into(), source: Some(e) })?;
+        let n = offset.saturating_sub(self.pos);
+        let copied =
+            std::io::copy(&mut (&mut self.inner).take(n), &mut std::io::sink()).map_err(|e| {
+                CarError {
+                    offset: self.pos,
+                    reason: "read failed".into(),
+                    source: Some(e),
+                }
+            })?;
         if copied != n {
-            return Err(bad(self.pos + copied, format!("file ends before the CARv2 data offset {offset}")));
+            return Err(bad(
+                self.pos.saturating_add(copied),
+                format!("file ends before the CARv2 data offset {offset}"),
+            ));
         }
         self.pos = offset;
         Ok(())
@@ -144,9 +181,14 @@ impl<R: Read> CarReader<R> {
     /// Reads a CARv1-style header; returns (version, roots).
     fn read_v1_header(&mut self) -> Result<(u64, Vec<Cid>), CarError> {
         let at = self.pos;
-        let len = self.read_varint()?.ok_or_else(|| bad(at, "empty file: no CAR header"))?;
+        let len = self
+            .read_varint()?
+            .ok_or_else(|| bad(at, "empty file: no CAR header"))?;
         if len == 0 || len > MAX_HEADER {
-            return Err(bad(at, format!("header length {len} is out of range (1..{MAX_HEADER})")));
+            return Err(bad(
+                at,
+                format!("header length {len} is out of range (1..{MAX_HEADER})"),
+            ));
         }
         let body_at = self.pos;
         let mut body = vec![0u8; len as usize];
@@ -154,7 +196,12 @@ impl<R: Read> CarReader<R> {
         if body.as_slice() == V2_PRAGMA.get(1..).unwrap_or_default() {
             return Ok((2, Vec::new()));
         }
-        let value = cbor::decode(&body).map_err(|e| bad(body_at + e.offset as u64, format!("header: {}", e.reason)))?;
+        let value = cbor::decode(&body).map_err(|e| {
+            bad(
+                body_at.saturating_add(e.offset as u64),
+                format!("header: {}", e.reason),
+            )
+        })?;
         let Value::Map(entries) = value else {
             return Err(bad(body_at, "header is not a CBOR map"));
         };
@@ -174,7 +221,10 @@ impl<R: Read> CarReader<R> {
                     roots = Some(cids);
                 }
                 (Value::Text(k), _) if k == "version" || k == "roots" => {
-                    return Err(bad(body_at, format!("header field {k:?} has the wrong type")));
+                    return Err(bad(
+                        body_at,
+                        format!("header field {k:?} has the wrong type"),
+                    ));
                 }
                 _ => {}
             }
@@ -190,11 +240,15 @@ impl<R: Read> CarReader<R> {
         let at = self.pos;
         match varint::read(&mut self.inner) {
             Ok(Some((v, n))) => {
-                self.pos += n as u64;
+                self.pos = self.pos.saturating_add(n as u64);
                 Ok(Some(v))
             }
             Ok(None) => Ok(None),
-            Err(e) => Err(CarError { offset: at, reason: format!("bad varint: {e}"), source: None }),
+            Err(e) => Err(CarError {
+                offset: at,
+                reason: format!("bad varint: {e}"),
+                source: None,
+            }),
         }
     }
 
@@ -206,15 +260,25 @@ impl<R: Read> CarReader<R> {
                 Ok(0) => {
                     return Err(bad(
                         at,
-                        format!("truncated {what}: expected {} bytes, file ends after {got}", buf.len()),
+                        format!(
+                            "truncated {what}: expected {} bytes, file ends after {got}",
+                            buf.len()
+                        ),
                     ));
                 }
-                Ok(n) => got += n,
+                Ok(n) => got = got.saturating_add(n),
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(CarError { offset: at + got as u64, reason: format!("reading {what} failed"), source: Some(e) }),
+                Err(e) => {
+                    let offset = at.saturating_add(got as u64);
+                    return Err(CarError {
+                        offset,
+                        reason: format!("reading {what} failed"),
+                        source: Some(e),
+                    });
+                }
             }
         }
-        self.pos += buf.len() as u64;
+        self.pos = self.pos.saturating_add(buf.len() as u64);
         Ok(())
     }
 
@@ -227,7 +291,10 @@ impl<R: Read> CarReader<R> {
         }
         let Some(len) = self.read_varint()? else {
             if let Some(end) = self.end {
-                return Err(bad(at, format!("file ends before the CARv2 data end at byte {end}")));
+                return Err(bad(
+                    at,
+                    format!("file ends before the CARv2 data end at byte {end}"),
+                ));
             }
             return Ok(None);
         };
@@ -235,20 +302,28 @@ impl<R: Read> CarReader<R> {
             return Err(bad(at, "zero-length section"));
         }
         if len > self.max_section {
-            return Err(bad(at, format!("section of {len} bytes exceeds the {} byte limit", self.max_section)));
+            return Err(bad(
+                at,
+                format!(
+                    "section of {len} bytes exceeds the {} byte limit",
+                    self.max_section
+                ),
+            ));
         }
         if let Some(end) = self.end
-            && self.pos + len > end
+            && self.pos.saturating_add(len) > end
         {
             return Err(bad(at, "section runs past the end of the CARv2 data"));
         }
         let body_at = self.pos;
         let mut body = vec![0u8; len as usize];
-        self.read_exact(&mut body, "block section").map_err(|mut e| {
-            e.offset = at;
-            e
-        })?;
-        let (cid, cid_len) = cid_from_prefix(&body).map_err(|e| bad(body_at, format!("section CID: {e}")))?;
+        self.read_exact(&mut body, "block section")
+            .map_err(|mut e| {
+                e.offset = at;
+                e
+            })?;
+        let (cid, cid_len) =
+            cid_from_prefix(&body).map_err(|e| bad(body_at, format!("section CID: {e}")))?;
         body.drain(..cid_len);
         verify(&cid, &body).map_err(|e| bad(at, e.to_string()))?;
         Ok(Some((cid, body, at)))

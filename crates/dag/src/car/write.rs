@@ -24,7 +24,7 @@ pub fn header_bytes(roots: &[Cid]) -> Vec<u8> {
     write_head(3, 7, &mut cbor);
     cbor.extend_from_slice(b"version");
     write_head(0, 1, &mut cbor);
-    let mut out = Vec::with_capacity(cbor.len() + varint::MAX_LEN);
+    let mut out = Vec::with_capacity(cbor.len().saturating_add(varint::MAX_LEN));
     varint::encode(cbor.len() as u64, &mut out);
     out.extend_from_slice(&cbor);
     out
@@ -43,7 +43,11 @@ impl<W: Write> CarWriter<W> {
     pub fn new(mut out: W, roots: &[Cid]) -> std::io::Result<Self> {
         let header = header_bytes(roots);
         out.write_all(&header)?;
-        Ok(CarWriter { out, bytes: header.len() as u64, blocks: 0 })
+        Ok(CarWriter {
+            out,
+            bytes: header.len() as u64,
+            blocks: 0,
+        })
     }
 
     /// The size of the section `write_block` would write for this block.
@@ -56,12 +60,15 @@ impl<W: Write> CarWriter<W> {
     pub fn write_block(&mut self, cid: &Cid, data: &[u8]) -> std::io::Result<()> {
         let cid_bytes = cid.to_bytes();
         let body = cid_bytes.len().saturating_add(data.len()) as u64;
-        let mut head = Vec::with_capacity(varint::MAX_LEN + cid_bytes.len());
+        let mut head = Vec::with_capacity(varint::MAX_LEN.saturating_add(cid_bytes.len()));
         varint::encode(body, &mut head);
         head.extend_from_slice(&cid_bytes);
         self.out.write_all(&head)?;
         self.out.write_all(data)?;
-        self.bytes = self.bytes.saturating_add(head.len() as u64).saturating_add(data.len() as u64);
+        self.bytes = self
+            .bytes
+            .saturating_add(head.len() as u64)
+            .saturating_add(data.len() as u64);
         self.blocks = self.blocks.saturating_add(1);
         Ok(())
     }
@@ -107,12 +114,15 @@ pub enum ExportCarError {
     Io(#[from] std::io::Error),
 }
 
+/// What [`walk_dag`] calls for each block, in order.
+pub type Visit<'a> = dyn FnMut(&Cid, &[u8]) -> Result<(), ExportCarError> + 'a;
+
 /// Walks the DAG under `root` in depth-first pre-order (links in order, each block once, as
 /// `ipfs dag export` does) and calls `visit` for each block.
 pub fn walk_dag<B: Blockstore + ?Sized>(
     store: &B,
     root: &Cid,
-    visit: &mut dyn FnMut(&Cid, &[u8]) -> Result<(), ExportCarError>,
+    visit: &mut Visit<'_>,
 ) -> Result<(), ExportCarError> {
     let mut seen = HashSet::new();
     // Marking on pop gives exactly the recursive pre-order with a seen set.
@@ -130,10 +140,17 @@ pub fn walk_dag<B: Blockstore + ?Sized>(
 }
 
 /// Writes the DAG under `root` as a CARv1 with that single root.
-pub fn export_car<B: Blockstore + ?Sized, W: Write>(store: &B, root: &Cid, out: W) -> Result<ExportStats, ExportCarError> {
+pub fn export_car<B: Blockstore + ?Sized, W: Write>(
+    store: &B,
+    root: &Cid,
+    out: W,
+) -> Result<ExportStats, ExportCarError> {
     let mut w = CarWriter::new(out, &[*root])?;
     walk_dag(store, root, &mut |cid, data| Ok(w.write_block(cid, data)?))?;
-    let stats = ExportStats { blocks: w.blocks_written(), bytes: w.bytes_written() };
+    let stats = ExportStats {
+        blocks: w.blocks_written(),
+        bytes: w.bytes_written(),
+    };
     w.finish()?;
     Ok(stats)
 }

@@ -11,6 +11,21 @@ use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, Tab
 use serde::{Deserialize, Serialize};
 
 use super::packs::{Appender, Loc, PACK_TARGET, Packs};
+
+/// Tunables of a [`DiskStore`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// A pack file stops growing once it reaches this many bytes.
+    pub pack_target: u64,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            pack_target: PACK_TARGET,
+        }
+    }
+}
 use super::{BlockSink, Blockstore, StoreError};
 use crate::hash::{IDENTITY, cid_from_prefix};
 use crate::links::links;
@@ -87,13 +102,16 @@ pub struct DiskStore {
     pub(crate) db: Database,
     pub(crate) packs: Packs,
     pub(crate) writer: Mutex<()>,
+    options: StoreOptions,
 }
 
 pub(crate) fn db_err(e: impl Into<redb::Error>) -> StoreError {
     match e.into() {
         redb::Error::Io(io) => {
             if io.raw_os_error() == Some(rustix::io::Errno::NOSPC.raw_os_error()) {
-                StoreError::NoSpace { path: "index.redb".into() }
+                StoreError::NoSpace {
+                    path: "index.redb".into(),
+                }
             } else {
                 StoreError::Db(io.to_string())
             }
@@ -109,22 +127,37 @@ pub(crate) fn key(cid: &Cid) -> Vec<u8> {
 
 /// Seconds since the Unix epoch (for pin records).
 pub fn now_secs() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 impl DiskStore {
     /// Opens (creating if needed) the store in `dir`, and recovers from any interrupted write.
     pub fn open(dir: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Self::open_with(dir, StoreOptions::default())
+    }
+
+    /// [`DiskStore::open`] with non-default options.
+    pub fn open_with(dir: impl AsRef<Path>, options: StoreOptions) -> Result<Self, StoreError> {
         let dir = dir.as_ref().to_path_buf();
         std::fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
         let db_path = dir.join("index.redb");
         let db = match Database::create(&db_path) {
             Ok(db) => db,
-            Err(redb::DatabaseError::DatabaseAlreadyOpen) => return Err(StoreError::Locked(dir.display().to_string())),
+            Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
+                return Err(StoreError::Locked(dir.display().to_string()));
+            }
             Err(e) => return Err(db_err(e)),
         };
         let packs = Packs::open(dir.join("packs"))?;
-        let store = DiskStore { dir, db, packs, writer: Mutex::new(()) };
+        let store = DiskStore {
+            dir,
+            db,
+            packs,
+            writer: Mutex::new(()),
+            options,
+        };
         store.init_tables()?;
         store.recover()?;
         store.ensure_reserve();
@@ -145,10 +178,14 @@ impl DiskStore {
             txn.open_table(PACKS).map_err(db_err)?;
             txn.open_table(DEAD).map_err(db_err)?;
             let mut meta = txn.open_table(META).map_err(db_err)?;
-            let version = meta.get("format_version").map_err(db_err)?.map(|v| v.value());
+            let version = meta
+                .get("format_version")
+                .map_err(db_err)?
+                .map(|v| v.value());
             match version {
                 None => {
-                    meta.insert("format_version", FORMAT_VERSION).map_err(db_err)?;
+                    meta.insert("format_version", FORMAT_VERSION)
+                        .map_err(db_err)?;
                 }
                 Some(FORMAT_VERSION) => {}
                 Some(v) => {
@@ -181,7 +218,9 @@ impl DiskStore {
                 None => self.packs.remove(id)?,
                 Some(&(len, _)) => {
                     let path = self.packs.path(id);
-                    let actual = std::fs::metadata(&path).map_err(|e| StoreError::io(&path, e))?.len();
+                    let actual = std::fs::metadata(&path)
+                        .map_err(|e| StoreError::io(&path, e))?
+                        .len();
                     if actual > len {
                         self.packs.truncate(id, len)?;
                     } else if actual < len {
@@ -195,7 +234,9 @@ impl DiskStore {
         }
         for (&id, &(_, live)) in &known {
             if live > 0 && !self.packs.path(id).exists() {
-                return Err(StoreError::Corrupt(format!("pack {id} holding live blocks is missing")));
+                return Err(StoreError::Corrupt(format!(
+                    "pack {id} holding live blocks is missing"
+                )));
             }
         }
         self.reclaim_dead()?;
@@ -203,7 +244,9 @@ impl DiskStore {
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, ()> {
-        self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn reserve_path(&self) -> PathBuf {
@@ -218,7 +261,8 @@ impl DiskStore {
             return;
         }
         let made = std::fs::File::create(&path).and_then(|f| {
-            rustix::fs::fallocate(&f, rustix::fs::FallocateFlags::empty(), 0, RESERVE_BYTES).map_err(std::io::Error::from)?;
+            rustix::fs::fallocate(&f, rustix::fs::FallocateFlags::empty(), 0, RESERVE_BYTES)
+                .map_err(std::io::Error::from)?;
             f.sync_all()
         });
         if made.is_err() {
@@ -228,7 +272,9 @@ impl DiskStore {
 
     /// Frees the reserve if the disk is nearly full. Returns whether it did.
     pub(crate) fn release_reserve_if_low(&self) -> bool {
-        let free = rustix::fs::statvfs(&self.dir).map(|s| s.f_bavail.saturating_mul(s.f_frsize)).unwrap_or(u64::MAX);
+        let free = rustix::fs::statvfs(&self.dir)
+            .map(|s| s.f_bavail.saturating_mul(s.f_frsize))
+            .unwrap_or(u64::MAX);
         if free < 2 * RESERVE_BYTES {
             return std::fs::remove_file(self.reserve_path()).is_ok();
         }
@@ -243,11 +289,21 @@ impl DiskStore {
         let blocks = txn.open_table(BLOCKS).map_err(db_err)?;
         let packs = txn.open_table(PACKS).map_err(db_err)?;
         let meta = txn.open_table(META).map_err(db_err)?;
-        let last = packs.last().map_err(db_err)?.map(|(k, v)| (k.value(), v.value()));
-        let next_id = meta.get("next_pack").map_err(db_err)?.map_or(1, |v| v.value());
+        let last = packs
+            .last()
+            .map_err(db_err)?
+            .map(|(k, v)| (k.value(), v.value()));
+        let next_id = meta
+            .get("next_pack")
+            .map_err(db_err)?
+            .map_or(1, |v| v.value());
         let (active, len) = match last {
-            Some((id, (len, _))) if len < PACK_TARGET => (id, len),
-            _ => (u32::try_from(next_id).map_err(|_| StoreError::Corrupt("pack ids exhausted".into()))?, 0),
+            Some((id, (len, _))) if len < self.options.pack_target => (id, len),
+            _ => (
+                u32::try_from(next_id)
+                    .map_err(|_| StoreError::Corrupt("pack ids exhausted".into()))?,
+                0,
+            ),
         };
         Ok(ImportBatch {
             store: self,
@@ -277,7 +333,9 @@ impl DiskStore {
     pub fn block_len(&self, cid: &Cid) -> Result<Option<u64>, StoreError> {
         let txn = self.db.begin_read().map_err(db_err)?;
         let t = txn.open_table(BLOCKS).map_err(db_err)?;
-        Ok(t.get(key(cid).as_slice()).map_err(db_err)?.map(|v| u64::from(v.value().2)))
+        Ok(t.get(key(cid).as_slice())
+            .map_err(db_err)?
+            .map(|v| u64::from(v.value().2)))
     }
 
     /// The links of a stored block, from the index (no block data is read); `None` if the block
@@ -301,8 +359,10 @@ impl DiskStore {
         let mut out = Vec::new();
         for row in t.iter().map_err(db_err)? {
             let (k, v) = row.map_err(db_err)?;
-            let cid = crate::hash::cid_from_bytes(k.value()).map_err(|e| StoreError::Corrupt(format!("pin key: {e}")))?;
-            let info = serde_json::from_slice(v.value()).map_err(|e| StoreError::Corrupt(format!("pin {cid}: {e}")))?;
+            let cid = crate::hash::cid_from_bytes(k.value())
+                .map_err(|e| StoreError::Corrupt(format!("pin key: {e}")))?;
+            let info = serde_json::from_slice(v.value())
+                .map_err(|e| StoreError::Corrupt(format!("pin {cid}: {e}")))?;
             out.push((cid, info));
         }
         Ok(out)
@@ -313,8 +373,11 @@ impl DiskStore {
         let txn = self.db.begin_read().map_err(db_err)?;
         let t = txn.open_table(PINS).map_err(db_err)?;
         let v = t.get(cid.to_bytes().as_slice()).map_err(db_err)?;
-        v.map(|v| serde_json::from_slice(v.value()).map_err(|e| StoreError::Corrupt(format!("pin {cid}: {e}"))))
-            .transpose()
+        v.map(|v| {
+            serde_json::from_slice(v.value())
+                .map_err(|e| StoreError::Corrupt(format!("pin {cid}: {e}")))
+        })
+        .transpose()
     }
 
     /// Removes the pin of `cid` (blocks stay until [`DiskStore::gc`]). Returns whether it was
@@ -324,7 +387,9 @@ impl DiskStore {
         let txn = self.db.begin_write().map_err(db_err)?;
         let removed = {
             let mut t = txn.open_table(PINS).map_err(db_err)?;
-            t.remove(cid.to_bytes().as_slice()).map_err(db_err)?.is_some()
+            t.remove(cid.to_bytes().as_slice())
+                .map_err(db_err)?
+                .is_some()
         };
         txn.commit().map_err(db_err)?;
         Ok(removed)
@@ -333,22 +398,41 @@ impl DiskStore {
     /// Counts describing the store.
     pub fn stats(&self) -> Result<StoreStats, StoreError> {
         let txn = self.db.begin_read().map_err(db_err)?;
-        let blocks = txn.open_table(BLOCKS).map_err(db_err)?.len().map_err(db_err)?;
-        let pins = txn.open_table(PINS).map_err(db_err)?.len().map_err(db_err)?;
+        let blocks = txn
+            .open_table(BLOCKS)
+            .map_err(db_err)?
+            .len()
+            .map_err(db_err)?;
+        let pins = txn
+            .open_table(PINS)
+            .map_err(db_err)?
+            .len()
+            .map_err(db_err)?;
         let packs_t = txn.open_table(PACKS).map_err(db_err)?;
-        let mut packs = 0;
+        let mut packs = 0u64;
         let mut live = 0u64;
         for row in packs_t.iter().map_err(db_err)? {
             let (_, v) = row.map_err(db_err)?;
-            packs += 1;
+            packs = packs.saturating_add(1);
             live = live.saturating_add(v.value().1);
         }
         let mut dead = 0u64;
-        for row in txn.open_table(DEAD).map_err(db_err)?.iter().map_err(db_err)? {
+        for row in txn
+            .open_table(DEAD)
+            .map_err(db_err)?
+            .iter()
+            .map_err(db_err)?
+        {
             let (_, v) = row.map_err(db_err)?;
             dead = dead.saturating_add(v.value());
         }
-        Ok(StoreStats { blocks, pins, packs, live_bytes: live, dead_bytes: dead })
+        Ok(StoreStats {
+            blocks,
+            pins,
+            packs,
+            live_bytes: live,
+            dead_bytes: dead,
+        })
     }
 }
 
@@ -360,7 +444,9 @@ impl Blockstore for DiskStore {
         let loc = {
             let txn = self.db.begin_read().map_err(db_err)?;
             let t = txn.open_table(BLOCKS).map_err(db_err)?;
-            t.get(key(cid).as_slice()).map_err(db_err)?.map(|v| v.value())
+            t.get(key(cid).as_slice())
+                .map_err(db_err)?
+                .map(|v| v.value())
         };
         loc.map(|l| self.packs.read(l)).transpose()
     }
@@ -374,7 +460,8 @@ impl Blockstore for DiskStore {
 pub(crate) fn decode_refs(mut bytes: &[u8]) -> Result<Vec<Cid>, StoreError> {
     let mut out = Vec::new();
     while !bytes.is_empty() {
-        let (cid, n) = cid_from_prefix(bytes).map_err(|e| StoreError::Corrupt(format!("link index: {e}")))?;
+        let (cid, n) =
+            cid_from_prefix(bytes).map_err(|e| StoreError::Corrupt(format!("link index: {e}")))?;
         out.push(cid);
         bytes = bytes.get(n..).unwrap_or_default();
     }
@@ -408,7 +495,10 @@ pub struct ImportBatch<'s> {
 
 impl std::fmt::Debug for ImportBatch<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ImportBatch").field("pending", &self.pending.len()).field("pins", &self.pins.len()).finish()
+        f.debug_struct("ImportBatch")
+            .field("pending", &self.pending.len())
+            .field("pins", &self.pins.len())
+            .finish()
     }
 }
 
@@ -419,13 +509,18 @@ impl ImportBatch<'_> {
             return Ok(true);
         }
         let k = key(cid);
-        Ok(self.pending.contains_key(&k) || self.index.get(k.as_slice()).map_err(db_err)?.is_some())
+        Ok(
+            self.pending.contains_key(&k)
+                || self.index.get(k.as_slice()).map_err(db_err)?.is_some(),
+        )
     }
 
     /// The links of a block in this batch or in the store; `None` if neither has it.
     pub fn links_of(&self, cid: &Cid) -> Result<Option<Vec<Cid>>, StoreError> {
         if cid.hash().code() == IDENTITY {
-            return links(cid, cid.hash().digest()).map(Some).map_err(|e| StoreError::Invalid(e.to_string()));
+            return links(cid, cid.hash().digest())
+                .map(Some)
+                .map_err(|e| StoreError::Invalid(e.to_string()));
         }
         match self.pending.get(&key(cid)) {
             Some(p) => decode_refs(&p.refs).map(Some),
@@ -443,20 +538,28 @@ impl ImportBatch<'_> {
         self.pins.push((cid, info));
     }
 
+    /// The appender for the next record, starting a new pack when the current one is full.
     fn appender(&mut self) -> Result<&mut Appender, StoreError> {
-        if self.appender.as_ref().is_some_and(|a| a.len >= PACK_TARGET) {
-            if let Some(full) = self.appender.take() {
-                let id = u64::from(full.id) + 1;
-                self.active = (u32::try_from(id.max(self.next_pack)).map_err(|_| StoreError::Corrupt("pack ids exhausted".into()))?, 0);
-                self.finished.push(full);
-            }
+        if self
+            .appender
+            .as_ref()
+            .is_some_and(|a| a.len >= self.store.options.pack_target)
+            && let Some(full) = self.appender.take()
+        {
+            // Pack ids only grow: `next_pack` is above every id ever used.
+            let id = u32::try_from(self.next_pack)
+                .map_err(|_| StoreError::Corrupt("pack ids exhausted".into()))?;
+            self.active = (id, 0);
+            self.finished.push(full);
         }
         if self.appender.is_none() {
             let (id, len) = self.active;
-            self.next_pack = self.next_pack.max(u64::from(id) + 1);
+            self.next_pack = self.next_pack.max(u64::from(id).saturating_add(1));
             self.appender = Some(Appender::open(&self.store.packs, id, len)?);
         }
-        self.appender.as_mut().ok_or_else(|| StoreError::Db("no pack appender".into()))
+        self.appender
+            .as_mut()
+            .ok_or_else(|| StoreError::Db("no pack appender".into()))
     }
 
     /// Makes everything in the batch durable and visible, atomically.
@@ -489,20 +592,24 @@ impl ImportBatch<'_> {
             for (k, p) in &self.pending {
                 blocks.insert(k.as_slice(), p.loc).map_err(db_err)?;
                 if !p.refs.is_empty() {
-                    refs.insert(k.as_slice(), p.refs.as_slice()).map_err(db_err)?;
+                    refs.insert(k.as_slice(), p.refs.as_slice())
+                        .map_err(db_err)?;
                 }
             }
             let mut packs = txn.open_table(PACKS).map_err(db_err)?;
             for (id, (len, added)) in pack_updates {
                 let live = packs.get(id).map_err(db_err)?.map_or(0, |v| v.value().1);
-                packs.insert(id, (len, live.saturating_add(added))).map_err(db_err)?;
+                packs
+                    .insert(id, (len, live.saturating_add(added)))
+                    .map_err(db_err)?;
             }
             let mut meta = txn.open_table(META).map_err(db_err)?;
             meta.insert("next_pack", self.next_pack).map_err(db_err)?;
             let mut pins = txn.open_table(PINS).map_err(db_err)?;
             for (cid, info) in &self.pins {
                 let json = serde_json::to_vec(info).map_err(|e| StoreError::Db(e.to_string()))?;
-                pins.insert(cid.to_bytes().as_slice(), json.as_slice()).map_err(db_err)?;
+                pins.insert(cid.to_bytes().as_slice(), json.as_slice())
+                    .map_err(db_err)?;
             }
         }
         txn.commit().map_err(db_err)?;
@@ -544,8 +651,15 @@ impl BlockSink for ImportBatch<'_> {
             refs.extend_from_slice(&c.to_bytes());
         }
         let loc = self.appender()?.append(cid, data)?;
-        let record_len = u64::from(loc.3) + data.len() as u64;
-        self.pending.insert(key(cid), Pending { loc, record_len, refs });
+        let record_len = u64::from(loc.3).saturating_add(data.len() as u64);
+        self.pending.insert(
+            key(cid),
+            Pending {
+                loc,
+                record_len,
+                refs,
+            },
+        );
         Ok(())
     }
 }

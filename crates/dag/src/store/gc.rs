@@ -48,14 +48,16 @@ impl DiskStore {
         let mut resume: Option<Vec<u8>> = None;
         loop {
             let victims = self.collect_victims(&reachable, resume.as_deref())?;
-            let Some(last) = victims.last().map(|(k, _)| k.clone()) else { break };
+            let Some(last) = victims.last().map(|(k, _)| k.clone()) else {
+                break;
+            };
             let (removed, bytes) = self.delete(&victims)?;
-            report.blocks_removed += removed;
-            report.bytes_removed += bytes;
-            report.packs_deleted += self.reclaim_dead()?;
+            report.blocks_removed = report.blocks_removed.saturating_add(removed);
+            report.bytes_removed = report.bytes_removed.saturating_add(bytes);
+            report.packs_deleted = report.packs_deleted.saturating_add(self.reclaim_dead()?);
             resume = Some(last);
         }
-        report.packs_deleted += self.reclaim_dead()?;
+        report.packs_deleted = report.packs_deleted.saturating_add(self.reclaim_dead()?);
         self.ensure_reserve();
         Ok(report)
     }
@@ -69,7 +71,10 @@ impl DiskStore {
         let mut stack: Vec<Cid> = Vec::new();
         for row in pins.iter().map_err(db_err)? {
             let (k, _) = row.map_err(db_err)?;
-            stack.push(crate::hash::cid_from_bytes(k.value()).map_err(|e| StoreError::Corrupt(format!("pin key: {e}")))?);
+            stack.push(
+                crate::hash::cid_from_bytes(k.value())
+                    .map_err(|e| StoreError::Corrupt(format!("pin key: {e}")))?,
+            );
         }
         while let Some(cid) = stack.pop() {
             let k = key(&cid);
@@ -93,7 +98,9 @@ impl DiskStore {
         let txn = self.db.begin_read().map_err(db_err)?;
         let blocks = txn.open_table(BLOCKS).map_err(db_err)?;
         let iter = match resume {
-            Some(r) => blocks.range::<&[u8]>((std::ops::Bound::Excluded(r), std::ops::Bound::Unbounded)),
+            Some(r) => {
+                blocks.range::<&[u8]>((std::ops::Bound::Excluded(r), std::ops::Bound::Unbounded))
+            }
             None => blocks.range::<&[u8]>(..),
         }
         .map_err(db_err)?;
@@ -123,13 +130,15 @@ impl DiskStore {
                 blocks.remove(k.as_slice()).map_err(db_err)?;
                 refs.remove(k.as_slice()).map_err(db_err)?;
                 let start = data_off.saturating_sub(u64::from(*head));
-                let record = u64::from(*len) + u64::from(*head);
+                let record = u64::from(*len).saturating_add(u64::from(*head));
                 dead.insert((*pack, start), record).map_err(db_err)?;
                 let current = packs.get(*pack).map_err(db_err)?.map(|v| v.value());
                 if let Some((plen, live)) = current {
-                    packs.insert(*pack, (plen, live.saturating_sub(record))).map_err(db_err)?;
+                    packs
+                        .insert(*pack, (plen, live.saturating_sub(record)))
+                        .map_err(db_err)?;
                 }
-                bytes += record;
+                bytes = bytes.saturating_add(record);
             }
         }
         txn.commit().map_err(db_err)?;
@@ -183,7 +192,7 @@ impl DiskStore {
             // recovery removes as unknown.
             for &id in &empty_packs {
                 self.packs.remove(id)?;
-                deleted += 1;
+                deleted = deleted.saturating_add(1);
             }
             if ranges.len() < RECLAIM_CHUNK {
                 return Ok(deleted);

@@ -10,7 +10,7 @@ mod disk;
 mod gc;
 mod packs;
 
-pub use disk::{DiskStore, ImportBatch, PinInfo, PinKind, StoreStats, now_secs};
+pub use disk::{DiskStore, ImportBatch, PinInfo, PinKind, StoreOptions, StoreStats, now_secs};
 pub use gc::GcReport;
 
 /// Why a store operation failed.
@@ -38,7 +38,9 @@ pub enum StoreError {
     )]
     Locked(String),
     /// The disk is full.
-    #[error("no space left on the device holding {path} (free space, or run `flowcoin client rm` to collect garbage)")]
+    #[error(
+        "no space left on the device holding {path} (free space, or run `flowcoin client rm` to collect garbage)"
+    )]
     NoSpace {
         /// The file being written.
         path: String,
@@ -148,18 +150,25 @@ impl MemoryBlockstore {
 
     /// Removes a block; returns whether it was there.
     pub fn remove(&self, cid: &Cid) -> bool {
-        self.blocks.write().is_ok_and(|mut b| b.remove(cid).is_some())
+        self.blocks
+            .write()
+            .is_ok_and(|mut b| b.remove(cid).is_some())
     }
 
     /// Every CID held, in no particular order.
     pub fn cids(&self) -> Vec<Cid> {
-        self.blocks.read().map_or_else(|_| Vec::new(), |b| b.keys().copied().collect())
+        self.blocks
+            .read()
+            .map_or_else(|_| Vec::new(), |b| b.keys().copied().collect())
     }
 }
 
 impl Blockstore for MemoryBlockstore {
     fn get(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
-        let blocks = self.blocks.read().map_err(|_| StoreError::Db("lock poisoned".into()))?;
+        let blocks = self
+            .blocks
+            .read()
+            .map_err(|_| StoreError::Db("lock poisoned".into()))?;
         Ok(blocks.get(cid).cloned())
     }
 }

@@ -35,7 +35,10 @@ pub(crate) struct Packs {
 impl Packs {
     pub(crate) fn open(dir: PathBuf) -> Result<Self, StoreError> {
         std::fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
-        Ok(Packs { dir, readers: RwLock::new(HashMap::new()) })
+        Ok(Packs {
+            dir,
+            readers: RwLock::new(HashMap::new()),
+        })
     }
 
     pub(crate) fn path(&self, id: u32) -> PathBuf {
@@ -48,7 +51,9 @@ impl Packs {
         for entry in std::fs::read_dir(&self.dir).map_err(|e| StoreError::io(&self.dir, e))? {
             let entry = entry.map_err(|e| StoreError::io(&self.dir, e))?;
             let name = entry.file_name();
-            let Some(stem) = name.to_str().and_then(|n| n.strip_suffix(".pack")) else { continue };
+            let Some(stem) = name.to_str().and_then(|n| n.strip_suffix(".pack")) else {
+                continue;
+            };
             if let Ok(id) = stem.parse::<u32>() {
                 ids.push(id);
             }
@@ -82,7 +87,9 @@ impl Packs {
         let mut buf = vec![0u8; len as usize];
         file.read_exact_at(&mut buf, offset).map_err(|e| {
             if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                StoreError::Corrupt(format!("pack {id} is shorter than its index says (block at {offset}+{len})"))
+                StoreError::Corrupt(format!(
+                    "pack {id} is shorter than its index says (block at {offset}+{len})"
+                ))
             } else {
                 StoreError::io(self.path(id), e)
             }
@@ -100,7 +107,12 @@ impl Packs {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(StoreError::io(&path, e)),
         };
-        match rustix::fs::fallocate(&file, FallocateFlags::PUNCH_HOLE | FallocateFlags::KEEP_SIZE, offset, len) {
+        match rustix::fs::fallocate(
+            &file,
+            FallocateFlags::PUNCH_HOLE | FallocateFlags::KEEP_SIZE,
+            offset,
+            len,
+        ) {
             Ok(()) => Ok(()),
             Err(rustix::io::Errno::OPNOTSUPP | rustix::io::Errno::NOSYS) => Ok(()),
             Err(e) => Err(StoreError::io(&path, e.into())),
@@ -121,13 +133,18 @@ impl Packs {
     pub(crate) fn truncate(&self, id: u32, len: u64) -> Result<(), StoreError> {
         self.forget(id);
         let path = self.path(id);
-        let file = OpenOptions::new().write(true).open(&path).map_err(|e| StoreError::io(&path, e))?;
+        let file = OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .map_err(|e| StoreError::io(&path, e))?;
         file.set_len(len).map_err(|e| StoreError::io(&path, e))?;
         file.sync_all().map_err(|e| StoreError::io(&path, e))
     }
 
     pub(crate) fn sync_dir(&self) -> Result<(), StoreError> {
-        File::open(&self.dir).and_then(|d| d.sync_all()).map_err(|e| StoreError::io(&self.dir, e))
+        File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| StoreError::io(&self.dir, e))
     }
 }
 
@@ -147,32 +164,59 @@ impl Appender {
     pub(crate) fn open(packs: &Packs, id: u32, len: u64) -> Result<Self, StoreError> {
         let path = packs.path(id);
         let created = !path.exists();
-        let file = OpenOptions::new().create(true).write(true).truncate(false).open(&path).map_err(|e| StoreError::io(&path, e))?;
+        let file = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| StoreError::io(&path, e))?;
         // Anything past the committed length is an aborted append: drop it.
         file.set_len(len).map_err(|e| StoreError::io(&path, e))?;
         let mut file = std::io::BufWriter::with_capacity(1 << 20, file);
-        std::io::Seek::seek(file.get_mut(), std::io::SeekFrom::Start(len)).map_err(|e| StoreError::io(&path, e))?;
-        Ok(Appender { id, file, len, start_len: len, created, path })
+        std::io::Seek::seek(file.get_mut(), std::io::SeekFrom::Start(len))
+            .map_err(|e| StoreError::io(&path, e))?;
+        Ok(Appender {
+            id,
+            file,
+            len,
+            start_len: len,
+            created,
+            path,
+        })
     }
 
     /// Appends a record; returns the location of its data.
     pub(crate) fn append(&mut self, cid: &Cid, data: &[u8]) -> Result<Loc, StoreError> {
-        let data_len = u32::try_from(data.len()).map_err(|_| StoreError::Corrupt("block larger than 4 GiB".into()))?;
+        let data_len = u32::try_from(data.len())
+            .map_err(|_| StoreError::Corrupt("block larger than 4 GiB".into()))?;
         let cid_bytes = cid.to_bytes();
-        let mut head = Vec::with_capacity(varint::MAX_LEN + cid_bytes.len());
-        varint::encode(cid_bytes.len() as u64 + data.len() as u64, &mut head);
+        let mut head = Vec::with_capacity(varint::MAX_LEN.saturating_add(cid_bytes.len()));
+        varint::encode(
+            (cid_bytes.len() as u64).saturating_add(data.len() as u64),
+            &mut head,
+        );
         head.extend_from_slice(&cid_bytes);
-        self.file.write_all(&head).map_err(|e| StoreError::io(&self.path, e))?;
-        self.file.write_all(data).map_err(|e| StoreError::io(&self.path, e))?;
-        let head_len = u16::try_from(head.len()).map_err(|_| StoreError::Corrupt("CID too long".into()))?;
-        let offset = self.len + head.len() as u64;
-        self.len = offset + data.len() as u64;
+        self.file
+            .write_all(&head)
+            .map_err(|e| StoreError::io(&self.path, e))?;
+        self.file
+            .write_all(data)
+            .map_err(|e| StoreError::io(&self.path, e))?;
+        let head_len =
+            u16::try_from(head.len()).map_err(|_| StoreError::Corrupt("CID too long".into()))?;
+        let offset = self.len.saturating_add(head.len() as u64);
+        self.len = offset.saturating_add(data.len() as u64);
         Ok((self.id, offset, data_len, head_len))
     }
 
     /// Flushes and fsyncs the pack's data.
     pub(crate) fn sync(&mut self) -> Result<(), StoreError> {
-        self.file.flush().map_err(|e| StoreError::io(&self.path, e))?;
-        self.file.get_ref().sync_data().map_err(|e| StoreError::io(&self.path, e))
+        self.file
+            .flush()
+            .map_err(|e| StoreError::io(&self.path, e))?;
+        self.file
+            .get_ref()
+            .sync_data()
+            .map_err(|e| StoreError::io(&self.path, e))
     }
 }

@@ -99,7 +99,7 @@ impl UnixFsData {
 
     /// Encodes the message as Go's proto2 marshaller does.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(16 + self.data.as_ref().map_or(0, Vec::len));
+        let mut out = Vec::with_capacity(self.data.as_ref().map_or(0, Vec::len).saturating_add(16));
         out.push(0x08);
         varint::encode(self.kind.code(), &mut out);
         if let Some(d) = &self.data {
@@ -151,7 +151,10 @@ impl UnixFsData {
                 (4, 0) => out.blocksizes.push(r.varint()?),
                 (4, 2) => {
                     let packed = r.len_delimited()?;
-                    let mut inner = Reader { bytes: packed, pos: 0 };
+                    let mut inner = Reader {
+                        bytes: packed,
+                        pos: 0,
+                    };
                     while !inner.done() {
                         out.blocksizes.push(inner.varint()?);
                     }
@@ -173,7 +176,10 @@ impl UnixFsData {
                 }
             }
         }
-        out.kind = kind.ok_or(DecodeError { offset: 0, reason: "UnixFS data without a Type".into() })?;
+        out.kind = kind.ok_or(DecodeError {
+            offset: 0,
+            reason: "UnixFS data without a Type".into(),
+        })?;
         Ok(out)
     }
 }
@@ -201,7 +207,12 @@ mod tests {
     #[test]
     fn missing_type_and_bad_type_are_errors() {
         assert!(UnixFsData::decode(&[0x18, 0x00]).is_err());
-        assert!(UnixFsData::decode(&[0x08, 0x09]).unwrap_err().reason.contains("unknown UnixFS type"));
+        assert!(
+            UnixFsData::decode(&[0x08, 0x09])
+                .unwrap_err()
+                .reason
+                .contains("unknown UnixFS type")
+        );
     }
 
     proptest! {

@@ -138,7 +138,10 @@ pub struct Stat {
 /// A decoded UnixFS node.
 enum Node {
     Raw(Vec<u8>),
-    Pb { links: Vec<PbLink>, data: UnixFsData },
+    Pb {
+        links: Vec<PbLink>,
+        data: UnixFsData,
+    },
 }
 
 /// Reads UnixFS DAGs out of a blockstore.
@@ -159,9 +162,15 @@ impl<B: Blockstore> Exporter<B> {
             RAW => Ok(Node::Raw(bytes)),
             DAG_PB => {
                 let pb = PbNode::decode(&bytes).map_err(|e| invalid(cid, e.to_string()))?;
-                let data = pb.data.as_deref().ok_or_else(|| invalid(cid, "dag-pb node without UnixFS data"))?;
+                let data = pb
+                    .data
+                    .as_deref()
+                    .ok_or_else(|| invalid(cid, "dag-pb node without UnixFS data"))?;
                 let data = UnixFsData::decode(data).map_err(|e| invalid(cid, e.to_string()))?;
-                Ok(Node::Pb { links: pb.links, data })
+                Ok(Node::Pb {
+                    links: pb.links,
+                    data,
+                })
             }
             codec => Err(ExportError::UnsupportedCodec { cid: *cid, codec }),
         }
@@ -193,9 +202,17 @@ impl<B: Blockstore> Exporter<B> {
                 .iter()
                 .find(|l| l.name.as_deref() == Some(name))
                 .map(|l| l.cid)
-                .ok_or_else(|| ExportError::NoSuchEntry { dir: *dir, name: name.to_owned() }),
-            Node::Pb { links, data } if data.kind == DataType::HamtShard => self.hamt_lookup(*dir, dir, links, &data, name, 0),
-            _ => Err(ExportError::NotADirectory { cid: *dir, name: name.to_owned() }),
+                .ok_or_else(|| ExportError::NoSuchEntry {
+                    dir: *dir,
+                    name: name.to_owned(),
+                }),
+            Node::Pb { links, data } if data.kind == DataType::HamtShard => {
+                self.hamt_lookup(*dir, dir, links, &data, name, 0)
+            }
+            _ => Err(ExportError::NotADirectory {
+                cid: *dir,
+                name: name.to_owned(),
+            }),
         }
     }
 
@@ -209,25 +226,33 @@ impl<B: Blockstore> Exporter<B> {
         depth: usize,
     ) -> Result<Cid, ExportError> {
         check_shard(shard, data)?;
-        let missing = || ExportError::NoSuchEntry { dir: root, name: name.to_owned() };
+        let missing = || ExportError::NoSuchEntry {
+            dir: root,
+            name: name.to_owned(),
+        };
         let slot = slot_of(name, depth).ok_or_else(missing)?;
         if !bit_is_set(data.data.as_deref().unwrap_or_default(), slot) {
             return Err(missing());
         }
         let prefix = format!("{slot:02X}");
         for link in links {
-            let Some(link_name) = link.name.as_deref() else { continue };
-            let Some(rest) = link_name.strip_prefix(prefix.as_str()) else { continue };
+            let Some(link_name) = link.name.as_deref() else {
+                continue;
+            };
+            let Some(rest) = link_name.strip_prefix(prefix.as_str()) else {
+                continue;
+            };
             if rest == name {
                 return Ok(link.cid);
             }
             if rest.is_empty() {
-                if depth + 1 >= 8 {
+                let depth = depth.saturating_add(1);
+                if depth >= 8 {
                     return Err(ExportError::TooDeep(root));
                 }
                 match self.load(&link.cid)? {
                     Node::Pb { links, data } if data.kind == DataType::HamtShard => {
-                        return self.hamt_lookup(root, &link.cid, links, &data, name, depth + 1);
+                        return self.hamt_lookup(root, &link.cid, links, &data, name, depth);
                     }
                     _ => return Err(invalid(&link.cid, "HAMT slot link is not a shard")),
                 }
@@ -244,34 +269,71 @@ impl<B: Blockstore> Exporter<B> {
                 DataType::File | DataType::Raw => (NodeKind::File, file_size(&data)),
                 DataType::Directory => (NodeKind::Directory, 0),
                 DataType::HamtShard => (NodeKind::ShardedDirectory, 0),
-                DataType::Symlink => (NodeKind::Symlink, data.data.as_ref().map_or(0, |d| d.len() as u64)),
-                DataType::Metadata => return Err(invalid(cid, "UnixFS metadata nodes are not supported")),
+                DataType::Symlink => (
+                    NodeKind::Symlink,
+                    data.data.as_ref().map_or(0, |d| d.len() as u64),
+                ),
+                DataType::Metadata => {
+                    return Err(invalid(cid, "UnixFS metadata nodes are not supported"));
+                }
             },
         };
-        Ok(Stat { cid: *cid, kind, size })
+        Ok(Stat {
+            cid: *cid,
+            kind,
+            size,
+        })
     }
 
     /// Writes `length` bytes (all if `None`) of the file at `cid`, from `offset`, to `out`.
     /// Returns the number of bytes written.
-    pub fn read_file(&self, cid: &Cid, offset: u64, length: Option<u64>, out: &mut dyn Write) -> Result<u64, ExportError> {
+    pub fn read_file(
+        &self,
+        cid: &Cid,
+        offset: u64,
+        length: Option<u64>,
+        out: &mut dyn Write,
+    ) -> Result<u64, ExportError> {
         let stat = self.stat(cid)?;
         if stat.kind != NodeKind::File {
-            return Err(ExportError::NotAFile { cid: *cid, kind: stat.kind });
+            return Err(ExportError::NotAFile {
+                cid: *cid,
+                kind: stat.kind,
+            });
         }
         if offset > stat.size {
-            return Err(ExportError::OffsetPastEnd { offset, size: stat.size });
+            return Err(ExportError::OffsetPastEnd {
+                offset,
+                size: stat.size,
+            });
         }
         let available = stat.size.saturating_sub(offset);
         let want = length.map_or(available, |l| l.min(available));
-        let mut range = Range { skip: offset, left: want, written: 0 };
+        let mut range = Range {
+            skip: offset,
+            left: want,
+            written: 0,
+        };
         self.read_node(cid, &mut range, out, 0)?;
         if range.left != 0 {
-            return Err(invalid(cid, format!("file is {} bytes shorter than its recorded size", range.left)));
+            return Err(invalid(
+                cid,
+                format!(
+                    "file is {} bytes shorter than its recorded size",
+                    range.left
+                ),
+            ));
         }
         Ok(range.written)
     }
 
-    fn read_node(&self, cid: &Cid, range: &mut Range, out: &mut dyn Write, depth: usize) -> Result<(), ExportError> {
+    fn read_node(
+        &self,
+        cid: &Cid,
+        range: &mut Range,
+        out: &mut dyn Write,
+        depth: usize,
+    ) -> Result<(), ExportError> {
         if depth > MAX_DEPTH {
             return Err(ExportError::TooDeep(*cid));
         }
@@ -279,7 +341,10 @@ impl<B: Blockstore> Exporter<B> {
             Node::Raw(bytes) => range.emit(&bytes, out),
             Node::Pb { links, data } => {
                 if !matches!(data.kind, DataType::File | DataType::Raw) {
-                    return Err(invalid(cid, format!("file contains a {:?} node", data.kind)));
+                    return Err(invalid(
+                        cid,
+                        format!("file contains a {:?} node", data.kind),
+                    ));
                 }
                 if let Some(inline) = &data.data {
                     range.emit(inline, out)?;
@@ -290,7 +355,11 @@ impl<B: Blockstore> Exporter<B> {
                 if data.blocksizes.len() != links.len() {
                     return Err(invalid(
                         cid,
-                        format!("{} links but {} blocksizes", links.len(), data.blocksizes.len()),
+                        format!(
+                            "{} links but {} blocksizes",
+                            links.len(),
+                            data.blocksizes.len()
+                        ),
                     ));
                 }
                 for (link, &size) in links.iter().zip(&data.blocksizes) {
@@ -298,10 +367,10 @@ impl<B: Blockstore> Exporter<B> {
                         break;
                     }
                     if range.skip >= size {
-                        range.skip -= size;
+                        range.skip = range.skip.saturating_sub(size);
                         continue;
                     }
-                    self.read_node(&link.cid, range, out, depth + 1)?;
+                    self.read_node(&link.cid, range, out, depth.saturating_add(1))?;
                 }
                 Ok(())
             }
@@ -315,14 +384,21 @@ impl<B: Blockstore> Exporter<B> {
         match self.load(cid)? {
             Node::Pb { links, data } if data.kind == DataType::Directory => {
                 for l in links {
-                    let name = l.name.ok_or_else(|| invalid(cid, "directory link without a name"))?;
+                    let name = l
+                        .name
+                        .ok_or_else(|| invalid(cid, "directory link without a name"))?;
                     out.push((name, l.cid, l.tsize.unwrap_or(0)));
                 }
             }
             Node::Pb { links, data } if data.kind == DataType::HamtShard => {
                 self.list_shard(cid, links, &data, &mut out, 0)?;
             }
-            _ => return Err(ExportError::NotADirectory { cid: *cid, name: String::new() }),
+            _ => {
+                return Err(ExportError::NotADirectory {
+                    cid: *cid,
+                    name: String::new(),
+                });
+            }
         }
         Ok(out)
     }
@@ -340,12 +416,16 @@ impl<B: Blockstore> Exporter<B> {
             return Err(ExportError::TooDeep(*cid));
         }
         for link in links {
-            let name = link.name.ok_or_else(|| invalid(cid, "HAMT link without a name"))?;
-            let entry = name.get(2..).ok_or_else(|| invalid(cid, format!("HAMT link name {name:?} too short")))?;
+            let name = link
+                .name
+                .ok_or_else(|| invalid(cid, "HAMT link without a name"))?;
+            let entry = name
+                .get(2..)
+                .ok_or_else(|| invalid(cid, format!("HAMT link name {name:?} too short")))?;
             if entry.is_empty() {
                 match self.load(&link.cid)? {
                     Node::Pb { links, data } if data.kind == DataType::HamtShard => {
-                        self.list_shard(&link.cid, links, &data, out, depth + 1)?;
+                        self.list_shard(&link.cid, links, &data, out, depth.saturating_add(1))?;
                     }
                     _ => return Err(invalid(&link.cid, "HAMT slot link is not a shard")),
                 }
@@ -379,14 +459,20 @@ impl<B: Blockstore> Exporter<B> {
         let stat = self.stat(cid)?;
         match stat.kind {
             NodeKind::File => {
-                let file = fs::OpenOptions::new().write(true).create_new(true).open(dest).map_err(|e| io_err(dest, e))?;
+                let file = fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(dest)
+                    .map_err(|e| io_err(dest, e))?;
                 let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
                 self.read_file(cid, 0, None, &mut w)?;
                 let file = w.into_inner().map_err(|e| io_err(dest, e.into_error()))?;
                 file.sync_all().map_err(|e| io_err(dest, e))?;
             }
             NodeKind::Symlink => {
-                let Node::Pb { data, .. } = self.load(cid)? else { return Err(invalid(cid, "symlink is not dag-pb")) };
+                let Node::Pb { data, .. } = self.load(cid)? else {
+                    return Err(invalid(cid, "symlink is not dag-pb"));
+                };
                 let target = String::from_utf8(data.data.unwrap_or_default())
                     .map_err(|_| invalid(cid, "symlink target is not UTF-8"))?;
                 std::os::unix::fs::symlink(&target, dest).map_err(|e| io_err(dest, e))?;
@@ -394,10 +480,11 @@ impl<B: Blockstore> Exporter<B> {
             NodeKind::Directory | NodeKind::ShardedDirectory => {
                 fs::create_dir(dest).map_err(|e| io_err(dest, e))?;
                 for (name, child, _) in self.list(cid)? {
-                    if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\0']) {
+                    if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\0'])
+                    {
                         return Err(ExportError::UnsafeName { dir: *cid, name });
                     }
-                    self.write_tree(&child, &dest.join(&name), depth + 1)?;
+                    self.write_tree(&child, &dest.join(&name), depth.saturating_add(1))?;
                 }
             }
         }
@@ -409,7 +496,10 @@ fn check_shard(cid: &Cid, data: &UnixFsData) -> Result<(), ExportError> {
     if data.fanout != Some(256) || data.hash_type != Some(super::data::HAMT_HASH_MURMUR3) {
         return Err(invalid(
             cid,
-            format!("unsupported HAMT (fanout {:?}, hash {:?}; only 256 and murmur3 are read)", data.fanout, data.hash_type),
+            format!(
+                "unsupported HAMT (fanout {:?}, hash {:?}; only 256 and murmur3 are read)",
+                data.fanout, data.hash_type
+            ),
         ));
     }
     Ok(())
@@ -418,7 +508,9 @@ fn check_shard(cid: &Cid, data: &UnixFsData) -> Result<(), ExportError> {
 fn file_size(data: &UnixFsData) -> u64 {
     data.filesize.unwrap_or_else(|| {
         let inline = data.data.as_ref().map_or(0, |d| d.len() as u64);
-        data.blocksizes.iter().fold(inline, |a, b| a.saturating_add(*b))
+        data.blocksizes
+            .iter()
+            .fold(inline, |a, b| a.saturating_add(*b))
     })
 }
 
@@ -433,29 +525,46 @@ impl Range {
     fn emit(&mut self, bytes: &[u8], out: &mut dyn Write) -> Result<(), ExportError> {
         let len = bytes.len() as u64;
         if self.skip >= len {
-            self.skip -= len;
+            self.skip = self.skip.saturating_sub(len);
             return Ok(());
         }
         let start = usize::try_from(self.skip).unwrap_or(usize::MAX);
-        let take = usize::try_from(self.left.min(len - self.skip)).unwrap_or(usize::MAX);
-        let slice = bytes.get(start..start.saturating_add(take)).unwrap_or_default();
-        out.write_all(slice).map_err(|e| ExportError::Io { path: "output".into(), source: e })?;
+        let take =
+            usize::try_from(self.left.min(len.saturating_sub(self.skip))).unwrap_or(usize::MAX);
+        let slice = bytes
+            .get(start..start.saturating_add(take))
+            .unwrap_or_default();
+        out.write_all(slice).map_err(|e| ExportError::Io {
+            path: "output".into(),
+            source: e,
+        })?;
         self.skip = 0;
-        self.left -= slice.len() as u64;
-        self.written += slice.len() as u64;
+        self.left = self.left.saturating_sub(slice.len() as u64);
+        self.written = self.written.saturating_add(slice.len() as u64);
         Ok(())
     }
 }
 
 fn invalid(cid: &Cid, reason: impl Into<String>) -> ExportError {
-    ExportError::Invalid { cid: *cid, reason: reason.into() }
+    ExportError::Invalid {
+        cid: *cid,
+        reason: reason.into(),
+    }
 }
 
 fn io_err(path: &Path, source: std::io::Error) -> ExportError {
-    ExportError::Io { path: path.display().to_string(), source }
+    ExportError::Io {
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 fn remove_any(path: &Path) -> Result<(), ExportError> {
     let meta = fs::symlink_metadata(path).map_err(|e| io_err(path, e))?;
-    if meta.is_dir() { fs::remove_dir_all(path) } else { fs::remove_file(path) }.map_err(|e| io_err(path, e))
+    if meta.is_dir() {
+        fs::remove_dir_all(path)
+    } else {
+        fs::remove_file(path)
+    }
+    .map_err(|e| io_err(path, e))
 }

@@ -45,8 +45,11 @@ pub fn import_reader<R: Read + Send, S: BlockSink + ?Sized>(
 ) -> Result<Entry, ImportError> {
     opts.validate()?;
     let chunk = opts.chunk_size;
-    let per_batch = (BATCH_BYTES / chunk).max(1);
-    let mut tree = Tree { opts, levels: Vec::new() };
+    let per_batch = BATCH_BYTES.checked_div(chunk).unwrap_or(1).max(1);
+    let mut tree = Tree {
+        opts,
+        levels: Vec::new(),
+    };
 
     let mut current = Batch::new(per_batch, chunk);
     let mut next = Batch::new(per_batch, chunk);
@@ -69,7 +72,7 @@ pub fn import_reader<R: Read + Send, S: BlockSink + ?Sized>(
         for leaf in &leaves {
             sink.put(&leaf.cid, leaf.block_from(&current))?;
             progress(leaf.filesize);
-            tree.push(0, leaf.child(), sink)?;
+            tree.push(leaf.child(), sink)?;
         }
         if !more || next.count == 0 {
             break;
@@ -81,7 +84,12 @@ pub fn import_reader<R: Read + Send, S: BlockSink + ?Sized>(
 }
 
 fn entry(c: Child) -> Entry {
-    Entry { cid: c.cid, tsize: c.tsize, size: c.filesize, kind: EntryKind::File }
+    Entry {
+        cid: c.cid,
+        tsize: c.tsize,
+        size: c.filesize,
+        kind: EntryKind::File,
+    }
 }
 
 /// A batch of chunks read from the source, reused between batches.
@@ -93,7 +101,13 @@ struct Batch {
 
 impl Batch {
     fn new(chunks: usize, chunk_size: usize) -> Self {
-        Batch { bufs: (0..chunks).map(|_| Vec::with_capacity(chunk_size)).collect(), count: 0, eof: false }
+        Batch {
+            bufs: (0..chunks)
+                .map(|_| Vec::with_capacity(chunk_size))
+                .collect(),
+            count: 0,
+            eof: false,
+        }
     }
 
     /// Reads up to a batch of full chunks; the last chunk of the file may be short.
@@ -106,12 +120,15 @@ impl Batch {
                 .by_ref()
                 .take(cap as u64)
                 .read_to_end(buf)
-                .map_err(|source| ImportError::Io { path: "input".into(), source })?;
+                .map_err(|source| ImportError::Io {
+                    path: "input".into(),
+                    source,
+                })?;
             if n == 0 {
                 self.eof = true;
                 return Ok(());
             }
-            self.count += 1;
+            self.count = self.count.saturating_add(1);
             if n < cap {
                 self.eof = true;
                 return Ok(());
@@ -121,8 +138,20 @@ impl Batch {
     }
 
     fn leaves(&self, opts: &ImportOptions) -> Vec<Leaf> {
-        let chunks: Vec<&[u8]> = self.bufs.iter().take(self.count).map(Vec::as_slice).collect();
-        chunks.par_iter().enumerate().map(|(i, c)| Leaf { index: i, ..make_leaf(opts, c) }).collect()
+        let chunks: Vec<&[u8]> = self
+            .bufs
+            .iter()
+            .take(self.count)
+            .map(Vec::as_slice)
+            .collect();
+        chunks
+            .par_iter()
+            .enumerate()
+            .map(|(i, c)| Leaf {
+                index: i,
+                ..make_leaf(opts, c)
+            })
+            .collect()
     }
 }
 
@@ -137,7 +166,11 @@ struct Leaf {
 impl Leaf {
     fn child(&self) -> Child {
         let tsize = self.node.as_ref().map_or(self.filesize, |n| n.len() as u64);
-        Child { cid: self.cid, tsize, filesize: self.filesize }
+        Child {
+            cid: self.cid,
+            tsize,
+            filesize: self.filesize,
+        }
     }
 
     fn block_from<'a>(&'a self, batch: &'a Batch) -> &'a [u8] {
@@ -156,21 +189,38 @@ impl Leaf {
 fn make_leaf(opts: &ImportOptions, chunk: &[u8]) -> Leaf {
     let filesize = chunk.len() as u64;
     if opts.raw_leaves {
-        return Leaf { cid: raw_cid(opts, chunk), index: 0, node: None, filesize };
+        return Leaf {
+            cid: raw_cid(opts, chunk),
+            index: 0,
+            node: None,
+            filesize,
+        };
     }
     let node = leaf_node(chunk);
-    Leaf { cid: pb_cid(opts, &node), index: 0, node: Some(node), filesize }
+    Leaf {
+        cid: pb_cid(opts, &node),
+        index: 0,
+        node: Some(node),
+        filesize,
+    }
 }
 
 /// A dag-pb UnixFS File leaf: `PBNode{Data: Data{Type: File, Data: chunk, filesize: n}}`.
 /// Written directly (one copy of the chunk) rather than through the generic encoders.
 fn leaf_node(chunk: &[u8]) -> Vec<u8> {
     let n = chunk.len() as u64;
-    let mut unixfs_len = 2 + 1 + varint::encoded_len(n);
-    if !chunk.is_empty() {
-        unixfs_len += 1 + varint::encoded_len(n) + chunk.len();
-    }
-    let mut out = Vec::with_capacity(unixfs_len + 1 + varint::MAX_LEN);
+    // Type (2 bytes) and filesize (key + varint), plus Data (key + varint + bytes) if any.
+    let filesize_field = varint::encoded_len(n).saturating_add(3);
+    let data_field = if chunk.is_empty() {
+        0
+    } else {
+        chunk
+            .len()
+            .saturating_add(varint::encoded_len(n))
+            .saturating_add(1)
+    };
+    let unixfs_len = filesize_field.saturating_add(data_field);
+    let mut out = Vec::with_capacity(unixfs_len.saturating_add(1 + varint::MAX_LEN));
     out.push(0x0a);
     varint::encode(unixfs_len as u64, &mut out);
     out.extend_from_slice(&[0x08, 0x02]);
@@ -191,58 +241,101 @@ struct Tree<'o> {
 }
 
 impl Tree<'_> {
-    fn push<S: BlockSink + ?Sized>(&mut self, level: usize, child: Child, sink: &mut S) -> Result<(), ImportError> {
-        if self.levels.len() <= level {
-            self.levels.resize_with(level + 1, Vec::new);
-        }
-        let full = {
-            let l = &mut self.levels[level];
-            l.push(child);
-            l.len() >= self.opts.max_links
-        };
-        if full {
-            let children = std::mem::take(&mut self.levels[level]);
-            let node = self.node(&children, sink)?;
-            self.push(level + 1, node, sink)?;
+    /// Adds a child at level 0, wrapping every level that fills up into a node one level up.
+    fn push<S: BlockSink + ?Sized>(
+        &mut self,
+        child: Child,
+        sink: &mut S,
+    ) -> Result<(), ImportError> {
+        let mut carry = Some(child);
+        let mut level = 0usize;
+        while let Some(c) = carry.take() {
+            if self.levels.len() <= level {
+                self.levels.push(Vec::new());
+            }
+            let Some(pending) = self.levels.get_mut(level) else {
+                break;
+            };
+            pending.push(c);
+            if pending.len() >= self.opts.max_links {
+                let children = std::mem::take(pending);
+                carry = Some(self.node(&children, sink)?);
+                level = level.saturating_add(1);
+            }
         }
         Ok(())
     }
 
+    /// Wraps the pending levels bottom-up; the first single entry with nothing above is the root.
     fn finish<S: BlockSink + ?Sized>(mut self, sink: &mut S) -> Result<Child, ImportError> {
-        let mut level = 0;
+        let mut level = 0usize;
         loop {
             let top = self.levels.iter().rposition(|l| !l.is_empty()).unwrap_or(0);
-            let pending = std::mem::take(&mut self.levels[level]);
-            if level == top && pending.len() == 1 {
-                return Ok(pending[0]);
+            let pending = self
+                .levels
+                .get_mut(level)
+                .map(std::mem::take)
+                .unwrap_or_default();
+            if level >= top
+                && let [root] = pending.as_slice()
+            {
+                return Ok(*root);
+            }
+            if level >= self.levels.len() {
+                // Unreachable for a non-empty file; an internal invariant, not an input error.
+                return Err(ImportError::Io {
+                    path: "input".into(),
+                    source: std::io::Error::other("file tree has no root"),
+                });
             }
             if !pending.is_empty() {
                 let node = self.node(&pending, sink)?;
-                if self.levels.len() <= level + 1 {
+                let up = level.saturating_add(1);
+                if self.levels.len() <= up {
                     self.levels.push(Vec::new());
                 }
-                self.levels[level + 1].push(node);
+                if let Some(l) = self.levels.get_mut(up) {
+                    l.push(node);
+                }
             }
-            level += 1;
+            level = level.saturating_add(1);
         }
     }
 
     /// Builds and stores an internal file node over `children`.
-    fn node<S: BlockSink + ?Sized>(&self, children: &[Child], sink: &mut S) -> Result<Child, ImportError> {
-        let filesize: u64 = children.iter().map(|c| c.filesize).sum();
+    fn node<S: BlockSink + ?Sized>(
+        &self,
+        children: &[Child],
+        sink: &mut S,
+    ) -> Result<Child, ImportError> {
+        let filesize = children
+            .iter()
+            .map(|c| c.filesize)
+            .fold(0u64, u64::saturating_add);
         let mut data = UnixFsData::new(DataType::File);
         data.filesize = Some(filesize);
         data.blocksizes = children.iter().map(|c| c.filesize).collect();
         let node = PbNode {
             links: children
                 .iter()
-                .map(|c| PbLink { cid: c.cid, name: Some(String::new()), tsize: Some(c.tsize) })
+                .map(|c| PbLink {
+                    cid: c.cid,
+                    name: Some(String::new()),
+                    tsize: Some(c.tsize),
+                })
                 .collect(),
             data: Some(data.encode()),
         };
         let bytes = node.encode();
         let cid = put_pb(self.opts, sink, &bytes)?;
-        let tsize = children.iter().map(|c| c.tsize).sum::<u64>() + bytes.len() as u64;
-        Ok(Child { cid, tsize, filesize })
+        let tsize = children
+            .iter()
+            .map(|c| c.tsize)
+            .fold(bytes.len() as u64, u64::saturating_add);
+        Ok(Child {
+            cid,
+            tsize,
+            filesize,
+        })
     }
 }

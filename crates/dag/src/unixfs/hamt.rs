@@ -28,7 +28,10 @@ pub(crate) fn build<S: BlockSink + ?Sized>(
     opts: &ImportOptions,
     sink: &mut S,
 ) -> Result<(cid::Cid, u64), ImportError> {
-    let mut hashed: Vec<(&DirEntry, [u8; 8])> = entries.iter().map(|e| (e, hamt_hash(e.name.as_bytes()))).collect();
+    let mut hashed: Vec<(&DirEntry, [u8; 8])> = entries
+        .iter()
+        .map(|e| (e, hamt_hash(e.name.as_bytes())))
+        .collect();
     hashed.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.name.cmp(&b.0.name)));
     shard(dir_path, &hashed, 0, opts, sink)
 }
@@ -47,29 +50,49 @@ fn shard<S: BlockSink + ?Sized>(
     let mut rest = entries;
     while let Some((first, hash)) = rest.first() {
         let slot = hash.get(depth).copied().unwrap_or(0);
-        let n = rest.iter().take_while(|(_, h)| h.get(depth) == Some(&slot)).count();
+        let n = rest
+            .iter()
+            .take_while(|(_, h)| h.get(depth) == Some(&slot))
+            .count();
         let (group, tail) = rest.split_at(n);
         rest = tail;
         set_bit(&mut bitfield, slot);
         let (name, cid, tsize) = if let [(entry, _)] = group {
             (format!("{slot:02X}{}", entry.name), entry.cid, entry.tsize)
         } else {
-            if depth + 1 >= MAX_DEPTH {
-                let b = group.get(1).map_or_else(String::new, |(e, _)| e.name.clone());
-                return Err(ImportError::HamtCollision { path: dir_path.to_owned(), a: first.name.clone(), b });
+            let child_depth = depth.saturating_add(1);
+            if child_depth >= MAX_DEPTH {
+                let b = group
+                    .get(1)
+                    .map_or_else(String::new, |(e, _)| e.name.clone());
+                return Err(ImportError::HamtCollision {
+                    path: dir_path.to_owned(),
+                    a: first.name.clone(),
+                    b,
+                });
             }
-            let (cid, tsize) = shard(dir_path, group, depth + 1, opts, sink)?;
+            let (cid, tsize) = shard(dir_path, group, child_depth, opts, sink)?;
             (format!("{slot:02X}"), cid, tsize)
         };
         children_tsize = children_tsize.saturating_add(tsize);
-        links.push(PbLink { cid, name: Some(name), tsize: Some(tsize) });
+        links.push(PbLink {
+            cid,
+            name: Some(name),
+            tsize: Some(tsize),
+        });
     }
-    let first_set = bitfield.iter().position(|&b| b != 0).unwrap_or(bitfield.len());
+    let first_set = bitfield
+        .iter()
+        .position(|&b| b != 0)
+        .unwrap_or(bitfield.len());
     let mut data = UnixFsData::new(DataType::HamtShard);
     data.data = Some(bitfield.get(first_set..).unwrap_or_default().to_vec());
     data.hash_type = Some(HAMT_HASH_MURMUR3);
     data.fanout = Some(HAMT_FANOUT as u64);
-    let node = PbNode { links, data: Some(data.encode()) };
+    let node = PbNode {
+        links,
+        data: Some(data.encode()),
+    };
     let bytes = node.encode();
     let cid = put_pb(opts, sink, &bytes)?;
     Ok((cid, children_tsize.saturating_add(bytes.len() as u64)))
@@ -77,7 +100,10 @@ fn shard<S: BlockSink + ?Sized>(
 
 /// Sets bit `slot` of a big-endian bitfield.
 fn set_bit(bitfield: &mut [u8; HAMT_FANOUT / 8], slot: u8) {
-    let byte = bitfield.len() - 1 - usize::from(slot / 8);
+    let byte = bitfield
+        .len()
+        .saturating_sub(1)
+        .saturating_sub(usize::from(slot / 8));
     if let Some(b) = bitfield.get_mut(byte) {
         *b |= 1 << (slot % 8);
     }
@@ -86,7 +112,11 @@ fn set_bit(bitfield: &mut [u8; HAMT_FANOUT / 8], slot: u8) {
 /// Whether bit `slot` is set in a (possibly shortened) big-endian bitfield.
 pub(crate) fn bit_is_set(bitfield: &[u8], slot: u8) -> bool {
     let from_end = usize::from(slot / 8);
-    bitfield.len().checked_sub(from_end + 1).and_then(|i| bitfield.get(i)).is_some_and(|b| b & (1 << (slot % 8)) != 0)
+    bitfield
+        .len()
+        .checked_sub(from_end + 1)
+        .and_then(|i| bitfield.get(i))
+        .is_some_and(|b| b & (1 << (slot % 8)) != 0)
 }
 
 /// The slot of `name` in a shard at `depth`.

@@ -30,10 +30,18 @@ pub fn murmur3_x64_128(data: &[u8]) -> (u64, u64) {
         let (a, b) = block.split_at(8);
         let k1 = le_u64(a).wrapping_mul(C1).rotate_left(31).wrapping_mul(C2);
         h1 ^= k1;
-        h1 = h1.rotate_left(27).wrapping_add(h2).wrapping_mul(5).wrapping_add(0x52dc_e729);
+        h1 = h1
+            .rotate_left(27)
+            .wrapping_add(h2)
+            .wrapping_mul(5)
+            .wrapping_add(0x52dc_e729);
         let k2 = le_u64(b).wrapping_mul(C2).rotate_left(33).wrapping_mul(C1);
         h2 ^= k2;
-        h2 = h2.rotate_left(31).wrapping_add(h1).wrapping_mul(5).wrapping_add(0x3849_5ab5);
+        h2 = h2
+            .rotate_left(31)
+            .wrapping_add(h1)
+            .wrapping_mul(5)
+            .wrapping_add(0x3849_5ab5);
     }
     let tail = blocks.remainder();
     if tail.len() > 8 {
@@ -71,13 +79,22 @@ mod tests {
         assert_eq!(murmur3_x64_128(b""), (0, 0));
         // "hello" -> cbd8a7b341bd9b02 5b1e906a48ae1d19 (widely published; e.g. the mmh3 Python
         // package: mmh3.hash64("hello", signed=False) == (0xcbd8a7b341bd9b02, 0x5b1e906a48ae1d19)).
-        assert_eq!(murmur3_x64_128(b"hello"), (0xcbd8_a7b3_41bd_9b02, 0x5b1e_906a_48ae_1d19));
+        assert_eq!(
+            murmur3_x64_128(b"hello"),
+            (0xcbd8_a7b3_41bd_9b02, 0x5b1e_906a_48ae_1d19)
+        );
         // A 16-byte block plus a tail longer than 8.
         let (h1, _) = murmur3_x64_128(b"The quick brown fox jumps over the lazy dog");
         assert_eq!(h1, 0xe34b_bc7b_bc07_1b6c);
         // Tail lengths 9 and 8 (after one block), from the mmh3 package.
-        assert_eq!(murmur3_x64_128(b"aaaaaaaaa"), (0xf7ba_e178_7868_7f64, 0x3bed_259f_9f8a_d09f));
-        assert_eq!(murmur3_x64_128(&[b'a'; 24]), (0x90e1_c5b3_b79a_3969, 0x6612_8b54_807a_dd11));
+        assert_eq!(
+            murmur3_x64_128(b"aaaaaaaaa"),
+            (0xf7ba_e178_7868_7f64, 0x3bed_259f_9f8a_d09f)
+        );
+        assert_eq!(
+            murmur3_x64_128(&[b'a'; 24]),
+            (0x90e1_c5b3_b79a_3969, 0x6612_8b54_807a_dd11)
+        );
         assert_eq!(hamt_hash(b"hello"), 0xcbd8_a7b3_41bd_9b02u64.to_be_bytes());
     }
 }

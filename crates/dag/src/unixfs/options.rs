@@ -81,7 +81,11 @@ pub enum OptionsError {
 impl ImportOptions {
     /// Kubo's `--cid-version 1` profile: CIDv1 with raw leaves, other settings default.
     pub fn cid_v1() -> Self {
-        ImportOptions { cid_version: CidVersion::V1, raw_leaves: true, ..Self::default() }
+        ImportOptions {
+            cid_version: CidVersion::V1,
+            raw_leaves: true,
+            ..Self::default()
+        }
     }
 
     /// Parses Kubo's chunker syntax (`size-N`) into a chunk size.

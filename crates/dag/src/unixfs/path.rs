@@ -91,27 +91,31 @@ fn import_any<S: BlockSink + ?Sized>(
     }
     if ft.is_symlink() {
         let target = fs::read_link(path).map_err(|e| io(path, e))?;
-        let target = target
-            .to_str()
-            .ok_or_else(|| ImportError::NonUtf8Name { path: path.display().to_string() })?;
+        let target = target.to_str().ok_or_else(|| ImportError::NonUtf8Name {
+            path: path.display().to_string(),
+        })?;
         return symlink(target, opts, sink);
     }
     if !ft.is_dir() {
-        return Err(ImportError::UnsupportedFileType { path: path.display().to_string() });
+        return Err(ImportError::UnsupportedFileType {
+            path: path.display().to_string(),
+        });
     }
     if depth >= MAX_DEPTH {
         return Err(ImportError::Io {
             path: path.display().to_string(),
-            source: std::io::Error::other(format!("directories nested deeper than {MAX_DEPTH} levels")),
+            source: std::io::Error::other(format!(
+                "directories nested deeper than {MAX_DEPTH} levels"
+            )),
         });
     }
     let mut children = Vec::new();
     for entry in fs::read_dir(path).map_err(|e| io(path, e))? {
         let entry = entry.map_err(|e| io(path, e))?;
         let name = entry.file_name();
-        let name = name
-            .into_string()
-            .map_err(|_| ImportError::NonUtf8Name { path: entry.path().display().to_string() })?;
+        let name = name.into_string().map_err(|_| ImportError::NonUtf8Name {
+            path: entry.path().display().to_string(),
+        })?;
         if !opts.hidden && name.starts_with('.') {
             continue;
         }
@@ -121,7 +125,13 @@ fn import_any<S: BlockSink + ?Sized>(
     children.sort_unstable();
     let mut dir = DirectoryBuilder::new(path.display().to_string());
     for name in children {
-        let child = import_any(&path.join(&name), opts, sink, progress, depth.saturating_add(1))?;
+        let child = import_any(
+            &path.join(&name),
+            opts,
+            sink,
+            progress,
+            depth.saturating_add(1),
+        )?;
         dir.add(name, &child);
     }
     dir.finish(opts, sink)
@@ -138,9 +148,14 @@ fn file_name(path: &Path) -> Result<String, ImportError> {
     };
     name.to_str()
         .map(str::to_owned)
-        .ok_or_else(|| ImportError::NonUtf8Name { path: path.display().to_string() })
+        .ok_or_else(|| ImportError::NonUtf8Name {
+            path: path.display().to_string(),
+        })
 }
 
 fn io(path: &Path, source: std::io::Error) -> ImportError {
-    ImportError::Io { path: path.display().to_string(), source }
+    ImportError::Io {
+        path: path.display().to_string(),
+        source,
+    }
 }
