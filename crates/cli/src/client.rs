@@ -60,6 +60,12 @@ pub enum ClientCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Read every block of every pinned DAG and check it against its CID.
+    Verify {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Compute the Filecoin piece commitment (commP) of a file.
     Commp {
         /// The file.
@@ -189,6 +195,7 @@ pub fn run(repo: &Repo, cmd: ClientCommand) -> anyhow::Result<()> {
                 Ok(())
             }
         }
+        ClientCommand::Verify { json } => verify(repo, json),
         ClientCommand::Commp { path, json } => commp(&path, json),
         ClientCommand::Pieces {
             cid,
@@ -341,6 +348,37 @@ fn gc_with_message(store: &DiskStore) -> anyhow::Result<flowcoin_dag::store::GcR
     store.gc().context(
         "garbage collection failed (the pin was removed; run `flowcoin client gc` to retry)",
     )
+}
+
+fn verify(repo: &Repo, json: bool) -> anyhow::Result<()> {
+    let store = repo.store()?;
+    let total = store.stats()?.live_bytes;
+    let bar = progress::bytes(total, "verifying");
+    let report = store.verify(&mut |n| bar.inc(n))?;
+    bar.finish_and_clear();
+    if json {
+        print_json(&json!({
+            "pins": report.pins,
+            "blocks": report.blocks,
+            "bytes": report.bytes,
+            "ok": report.problems.is_empty(),
+            "problems": report.problems.iter().map(|(c, p)| json!({"cid": c.to_string(), "problem": p})).collect::<Vec<_>>(),
+        }))?;
+    } else {
+        println!(
+            "{} pins, {} blocks ({}) checked",
+            report.pins,
+            report.blocks,
+            human_bytes(report.bytes)
+        );
+        for (cid, problem) in &report.problems {
+            println!("BAD {cid}: {problem}");
+        }
+    }
+    if !report.problems.is_empty() {
+        bail!("{} damaged or missing blocks", report.problems.len());
+    }
+    Ok(())
 }
 
 fn commp(path: &Path, json: bool) -> anyhow::Result<()> {

@@ -253,15 +253,24 @@ impl DiskStore {
         self.dir.join("reserve")
     }
 
-    /// Keeps a file of [`RESERVE_BYTES`] allocated, to be released when the disk is full so
-    /// that garbage collection can commit. Best effort: a full disk just leaves it missing.
+    /// Size of the reserve file: 1 % of the file system, between 1 MiB and [`RESERVE_BYTES`].
+    fn reserve_size(&self) -> u64 {
+        let fs = rustix::fs::statvfs(&self.dir)
+            .map(|s| s.f_blocks.saturating_mul(s.f_frsize))
+            .unwrap_or(u64::MAX);
+        (fs / 100).clamp(1 << 20, RESERVE_BYTES)
+    }
+
+    /// Keeps a reserve file allocated, to be released when the disk is full so that garbage
+    /// collection can commit. Best effort: on a full disk it just stays missing.
     pub(crate) fn ensure_reserve(&self) {
         let path = self.reserve_path();
-        if std::fs::metadata(&path).is_ok_and(|m| m.len() == RESERVE_BYTES) {
+        let size = self.reserve_size();
+        if std::fs::metadata(&path).is_ok_and(|m| m.len() == size) {
             return;
         }
         let made = std::fs::File::create(&path).and_then(|f| {
-            rustix::fs::fallocate(&f, rustix::fs::FallocateFlags::empty(), 0, RESERVE_BYTES)
+            rustix::fs::fallocate(&f, rustix::fs::FallocateFlags::empty(), 0, size)
                 .map_err(std::io::Error::from)?;
             f.sync_all()
         });
@@ -275,7 +284,7 @@ impl DiskStore {
         let free = rustix::fs::statvfs(&self.dir)
             .map(|s| s.f_bavail.saturating_mul(s.f_frsize))
             .unwrap_or(u64::MAX);
-        if free < 2 * RESERVE_BYTES {
+        if free < self.reserve_size().saturating_mul(2) {
             return std::fs::remove_file(self.reserve_path()).is_ok();
         }
         false

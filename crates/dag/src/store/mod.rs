@@ -9,9 +9,11 @@ use cid::Cid;
 mod disk;
 mod gc;
 mod packs;
+mod verify;
 
 pub use disk::{DiskStore, ImportBatch, PinInfo, PinKind, StoreOptions, StoreStats, now_secs};
 pub use gc::GcReport;
+pub use verify::VerifyReport;
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
