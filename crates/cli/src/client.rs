@@ -60,6 +60,12 @@ pub enum ClientCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Show what the blockstore holds.
+    Stat {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Read every block of every pinned DAG and check it against its CID.
     Verify {
         /// Print JSON.
@@ -196,6 +202,21 @@ pub fn run(repo: &Repo, cmd: ClientCommand) -> anyhow::Result<()> {
             }
         }
         ClientCommand::Verify { json } => verify(repo, json),
+        ClientCommand::Stat { json } => {
+            let stats = repo.store()?.stats()?;
+            if json {
+                return print_json(&serde_json::to_value(stats)?);
+            }
+            println!("pins:       {}", stats.pins);
+            println!("blocks:     {}", stats.blocks);
+            println!(
+                "data:       {} in {} pack files",
+                human_bytes(stats.live_bytes),
+                stats.packs
+            );
+            println!("reclaiming: {}", human_bytes(stats.dead_bytes));
+            Ok(())
+        }
         ClientCommand::Commp { path, json } => commp(&path, json),
         ClientCommand::Pieces {
             cid,

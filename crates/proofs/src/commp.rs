@@ -19,7 +19,7 @@ use rayon::prelude::*;
 
 use crate::fr32::{QUAD_PADDED, QUAD_UNPADDED, pad_quad, round_down};
 use crate::hasher::{NODE_SIZE, Node, hash_pairs};
-use crate::merkle::{Frontier, root_in_place};
+use crate::merkle::{Frontier, FrontierOverflow, root_in_place};
 use crate::piece_cid::PieceCommitment;
 
 /// Fr32 quads per chunk: a chunk is one subtree hashed by one thread.
@@ -122,11 +122,15 @@ impl CommpWriter {
     }
 
     /// Hashes whole chunks and appends their roots; `data` is a multiple of [`CHUNK_PAYLOAD`].
-    fn push_chunk_roots(&mut self, data: &[u8]) -> Result<(), crate::merkle::FrontierOverflow> {
-        for root in chunk_roots(data) {
-            self.frontier.push(CHUNK_LEVEL, root)?;
-        }
-        Ok(())
+    fn push_chunk_roots(&mut self, data: &[u8]) -> Result<(), FrontierOverflow> {
+        self.push_roots(chunk_roots(data))
+    }
+
+    /// Appends the roots of consecutive whole chunks.
+    fn push_roots(&mut self, roots: Vec<Node>) -> Result<(), FrontierOverflow> {
+        roots
+            .into_iter()
+            .try_for_each(|root| self.frontier.push(CHUNK_LEVEL, root))
     }
 
     /// Appends to the pending payload; the callers never let it reach [`BATCH_PAYLOAD`], and
@@ -231,14 +235,10 @@ pub fn commp_of_reader(mut reader: impl Read) -> Result<PieceCommitment, CommpEr
             scope.spawn(|_| roots = chunk_roots(&current));
             read_full(&mut reader, &mut next)
         });
-        for root in roots {
-            writer
-                .frontier
-                .push(CHUNK_LEVEL, root)
-                .map_err(|_| CommpError::PayloadTooLarge {
-                    len: writer.payload_len,
-                })?;
-        }
+        let len = writer.payload_len;
+        writer
+            .push_roots(roots)
+            .map_err(|_| CommpError::PayloadTooLarge { len })?;
         filled = read.map_err(CommpError::Read)?;
         std::mem::swap(&mut current, &mut next);
     }

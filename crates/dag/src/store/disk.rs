@@ -393,6 +393,8 @@ impl DiskStore {
     /// pinned.
     pub fn unpin(&self, cid: &Cid) -> Result<bool, StoreError> {
         let _w = self.lock();
+        // Unpinning is how space is made on a full disk: let its commit use the reserve.
+        self.release_reserve_if_low();
         let txn = self.db.begin_write().map_err(db_err)?;
         let removed = {
             let mut t = txn.open_table(PINS).map_err(db_err)?;
