@@ -11,7 +11,7 @@ Prints every mismatch (with the case as a dir-trees.json tree, to reproduce it) 
   scripts/interop/cross_check.sh [--seed S] [--count N] [--bin PATH] [...]   # installs first
   .interop/venv/bin/python scripts/interop/cross_check.py --seed 1 --count 50
 
-Flags passed to our CLI (Kubo's spelling): --cid-version N, --raw-leaves / --raw-leaves=false
+Flags passed to our CLI (Kubo's spelling): --cid-version N, --raw-leaves=true|false
 (only when the case sets raw leaves explicitly), --chunker size-N, --max-links N, --hidden,
 --wrap. --no-max-links / --no-wrap / --no-hidden leave those options out of the random pool
 (for a CLI that lacks them); --kubo-only runs Kubo alone (checks the harness).
@@ -63,7 +63,7 @@ def rand_file_entry(rng, path, seed):
     return {"path": path, "kind": "random", "seed": seed, "size": rand_size(rng)}
 
 
-def rand_tree(rng, case_no, budget_bytes=8_000_000):
+def rand_tree(rng, case_no, o, budget_bytes=8_000_000):
     entries, seed = [], 1000 * case_no
 
     files, dir_paths = set(), set()
@@ -104,15 +104,28 @@ def rand_tree(rng, case_no, budget_bytes=8_000_000):
         parent = rng.choice(dirs)
         p = (parent + "/" if parent else "") + rand_name(rng)
         add({"path": p, "kind": "symlink", "target": rng.choice(["a", "../x", "/etc/hostname", "ü/ö", "d"])})
-    # a flat directory near the sharding threshold, now and then
-    if rng.random() < 0.15:
-        cid_len = rng.choice([34, 36])
-        count = rng.randint(600, 1400)
-        name_len = 262144 // count - cid_len + rng.choice([-1, 0, 0, 1])
-        name_len = max(8, min(240, name_len))
+    # now and then a flat directory whose HAMT size estimate is 262143, 262144 or 262145 bytes
+    # for the case's options (Kubo shards at >= 262144)
+    if rng.random() < 0.2:
+        size = rng.randint(0, 40)
+        chunk = int(o["chunker"].split("-")[1])
+        raw = o["raw_leaves"] if o["raw_leaves"] is not None else o["cid_version"] == 1
+        c = 36 if o["cid_version"] == 1 or (raw and size <= chunk) else 34
+        target = 262144 + rng.choice([-1, 0, 1])
+        name_len = rng.randint(100, 230)
+        count = (target - 400) // (name_len + c)
+        rem = target - count * (name_len + c)
+        content = {"kind": "random", "seed_base": seed + 1, "size": size}
         entries.append({"kind": "series", "dir": "flat", "count": count, "prefix": "n", "width": 5,
-                        "fill": rng.choice(["x", "~"]), "name_len": name_len,
-                        "content": {"kind": "random", "seed_base": seed + 1, "size": rng.randint(0, 40)}})
+                        "fill": rng.choice(["x", "~"]), "name_len": name_len, "content": content})
+        k = 0
+        while rem > 0:
+            x = 150 if rem - c > 220 else rem - c
+            entries.append({"kind": "series", "dir": "flat", "count": 1, "prefix": f"z{k}", "width": 1,
+                            "fill": "z", "name_len": x, "content": content})
+            rem -= x + c
+            k += 1
+        assert rem == 0
     return {"name": f"case{case_no}", "entries": entries}
 
 
@@ -133,7 +146,7 @@ def rand_options(rng, a):
 def our_flags(o):
     f = ["--cid-version", str(o["cid_version"])]
     if o["raw_leaves"] is True:
-        f.append("--raw-leaves")
+        f.append("--raw-leaves=true")
     elif o["raw_leaves"] is False:
         f.append("--raw-leaves=false")
     f += ["--chunker", o["chunker"]]
@@ -213,6 +226,8 @@ def main(argv=None):
                     case = {x: y for x, y in case.items() if x in ("name", "file", "entries")}
                 else:
                     is_file = a.files_only or (not a.dirs_only and rng.random() < 0.35)
+                if not replay:
+                    o = rand_options(rng, a)
                 if replay:
                     pass
                 elif is_file:
@@ -222,10 +237,8 @@ def main(argv=None):
                     with open(path, "wb") as f:
                         f.write(mdv.file_bytes(e))
                 else:
-                    case = rand_tree(rng, i)
+                    case = rand_tree(rng, i, o)
                     path = mdv.materialize(case, os.path.join(tmp, case["name"]))
-                if not replay:
-                    o = rand_options(rng, a)
                 want = k.add(path, **{x: o[x] for x in ("cid_version", "raw_leaves", "chunker", "max_links",
                                                          "hidden", "wrap")})
                 label = f"case {i} ({'file' if is_file else 'tree'}) {' '.join(our_flags(o))}"

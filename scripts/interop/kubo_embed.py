@@ -318,6 +318,14 @@ class Kubo:
         if rc != 1:
             raise SystemExit(f"RunNode failed; see {self.log_path}")
         self.hamt_sharding_size = self._get_i64(VAR_HAMT_SIZE)
+        # Kubo 0.22 quirk: the first HashOnly add builds a second, "nil" node from a default
+        # config, and node construction sets the process-global HAMTShardingSize, so from then
+        # on every add uses 256KiB whatever the repo's Internal.UnixFSShardingSizeThreshold.
+        # Build that node now (one hash-only add of an empty file), then put the value back.
+        warm = os.path.join(self.tmp, "empty")
+        open(warm, "wb").close()
+        self._add_raw(warm, True)
+        self._set_i64(VAR_HAMT_SIZE, self.hamt_sharding_size)
         self.shard_width = self._get_i64(VAR_SHARD_WIDTH)
         self.default_max_links = self._get_i64(VAR_MAXLINKS)
         if self.default_max_links != DEFAULT_MAX_LINKS:
@@ -413,6 +421,7 @@ class Kubo:
         m.write(b + SITE_CHUNKLEN + 4, struct.pack("<i", len(raw)))
         m.write(b + SITE_CHUNKPTR + 3, struct.pack("<i", disp))
         self._set_i64(VAR_MAXLINKS, DEFAULT_MAX_LINKS if max_links is None else int(max_links))
+        self._set_i64(VAR_HAMT_SIZE, self.hamt_sharding_size)  # see __init__ (nil node quirk)
 
     def _restore(self):
         for site, orig in ORIG.items():
