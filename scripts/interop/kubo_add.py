@@ -101,7 +101,11 @@ def main(argv=None):
                 dereference_args=a.dereference_args)
     need_blocks = bool(a.car or a.stat)
     with kubo_embed.Kubo(sharding_threshold=a.sharding_threshold) as k:
-        root = k.add(a.path, only_hash=not need_blocks, **opts)
+        try:
+            root = k.add(a.path, only_hash=not need_blocks, **opts)
+        except (RuntimeError, ValueError, OSError) as e:
+            print(f"kubo_add.py: {e}", file=sys.stderr)
+            return 1
         out = {"root": root}
         if a.car:
             car = k.car(root)
