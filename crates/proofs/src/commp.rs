@@ -415,6 +415,22 @@ mod tests {
         assert_eq!(commp_of_reader(slow).unwrap(), whole);
     }
 
+    #[test]
+    fn works_inside_a_one_thread_pool() {
+        // A caller already on the pool (here its only thread) must not deadlock.
+        let data = data(BATCH_PAYLOAD * 2 + 99);
+        let expected = commp_of_bytes(&data).unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        assert_eq!(
+            pool.install(|| commp_of_reader(&data[..]).unwrap()),
+            expected
+        );
+        assert_eq!(pool.install(|| commp_of_bytes(&data).unwrap()), expected);
+    }
+
     struct SlowReader<'a>(&'a [u8]);
 
     impl Read for SlowReader<'_> {
