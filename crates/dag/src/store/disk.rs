@@ -651,18 +651,15 @@ impl Drop for ImportBatch<'_> {
     }
 }
 
-impl BlockSink for ImportBatch<'_> {
-    fn put(&mut self, cid: &Cid, data: &[u8]) -> Result<(), StoreError> {
-        if self.contains(cid)? {
-            return Ok(());
-        }
-        let children = links(cid, data).map_err(|e| StoreError::Invalid(e.to_string()))?;
+impl ImportBatch<'_> {
+    /// Appends a block's record and remembers it (with its links) for the commit.
+    fn append(&mut self, cid: &Cid, parts: &[&[u8]], children: &[Cid]) -> Result<(), StoreError> {
         let mut refs = Vec::new();
-        for c in &children {
+        for c in children {
             refs.extend_from_slice(&c.to_bytes());
         }
-        let loc = self.appender()?.append(cid, data)?;
-        let record_len = u64::from(loc.3).saturating_add(data.len() as u64);
+        let loc = self.appender()?.append(cid, parts)?;
+        let record_len = u64::from(loc.3).saturating_add(u64::from(loc.2));
         self.pending.insert(
             key(cid),
             Pending {
@@ -672,5 +669,32 @@ impl BlockSink for ImportBatch<'_> {
             },
         );
         Ok(())
+    }
+}
+
+impl BlockSink for ImportBatch<'_> {
+    fn put(&mut self, cid: &Cid, data: &[u8]) -> Result<(), StoreError> {
+        if self.contains(cid)? {
+            return Ok(());
+        }
+        let children = links(cid, data).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        self.append(cid, &[data], &children)
+    }
+
+    fn put_parts(
+        &mut self,
+        cid: &Cid,
+        parts: &[&[u8]],
+        links: Option<&[Cid]>,
+    ) -> Result<(), StoreError> {
+        match links {
+            None => self.put(cid, &parts.concat()),
+            Some(children) => {
+                if self.contains(cid)? {
+                    return Ok(());
+                }
+                self.append(cid, parts, children)
+            }
+        }
     }
 }

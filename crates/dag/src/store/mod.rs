@@ -94,6 +94,19 @@ pub trait Blockstore {
 pub trait BlockSink {
     /// Stores a block. The caller guarantees `data` hashes to `cid`.
     fn put(&mut self, cid: &Cid, data: &[u8]) -> Result<(), StoreError>;
+
+    /// Stores a block given as consecutive `parts` (for example a protobuf header, a chunk of
+    /// file data and a trailer), so callers need not copy them together. `links`, when the
+    /// caller built the block and knows them, spares the sink from decoding it.
+    fn put_parts(
+        &mut self,
+        cid: &Cid,
+        parts: &[&[u8]],
+        links: Option<&[Cid]>,
+    ) -> Result<(), StoreError> {
+        let _ = links;
+        self.put(cid, &parts.concat())
+    }
 }
 
 impl<T: Blockstore + ?Sized> Blockstore for &T {
@@ -109,6 +122,14 @@ impl<T: BlockSink + ?Sized> BlockSink for &mut T {
     fn put(&mut self, cid: &Cid, data: &[u8]) -> Result<(), StoreError> {
         (**self).put(cid, data)
     }
+    fn put_parts(
+        &mut self,
+        cid: &Cid,
+        parts: &[&[u8]],
+        links: Option<&[Cid]>,
+    ) -> Result<(), StoreError> {
+        (**self).put_parts(cid, parts, links)
+    }
 }
 
 /// A sink that drops every block: computing CIDs only (`--only-hash`).
@@ -117,6 +138,9 @@ pub struct NullSink;
 
 impl BlockSink for NullSink {
     fn put(&mut self, _cid: &Cid, _data: &[u8]) -> Result<(), StoreError> {
+        Ok(())
+    }
+    fn put_parts(&mut self, _: &Cid, _: &[&[u8]], _: Option<&[Cid]>) -> Result<(), StoreError> {
         Ok(())
     }
 }

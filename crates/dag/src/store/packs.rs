@@ -185,27 +185,27 @@ impl Appender {
         })
     }
 
-    /// Appends a record; returns the location of its data.
-    pub(crate) fn append(&mut self, cid: &Cid, data: &[u8]) -> Result<Loc, StoreError> {
-        let data_len = u32::try_from(data.len())
+    /// Appends a record whose data is the concatenation of `parts`; returns its location.
+    pub(crate) fn append(&mut self, cid: &Cid, parts: &[&[u8]]) -> Result<Loc, StoreError> {
+        let total = parts
+            .iter()
+            .map(|p| p.len() as u64)
+            .fold(0u64, u64::saturating_add);
+        let data_len = u32::try_from(total)
             .map_err(|_| StoreError::Corrupt("block larger than 4 GiB".into()))?;
         let cid_bytes = cid.to_bytes();
         let mut head = Vec::with_capacity(varint::MAX_LEN.saturating_add(cid_bytes.len()));
-        varint::encode(
-            (cid_bytes.len() as u64).saturating_add(data.len() as u64),
-            &mut head,
-        );
+        varint::encode((cid_bytes.len() as u64).saturating_add(total), &mut head);
         head.extend_from_slice(&cid_bytes);
-        self.file
-            .write_all(&head)
-            .map_err(|e| StoreError::io(&self.path, e))?;
-        self.file
-            .write_all(data)
-            .map_err(|e| StoreError::io(&self.path, e))?;
+        for part in std::iter::once(head.as_slice()).chain(parts.iter().copied()) {
+            self.file
+                .write_all(part)
+                .map_err(|e| StoreError::io(&self.path, e))?;
+        }
         let head_len =
             u16::try_from(head.len()).map_err(|_| StoreError::Corrupt("CID too long".into()))?;
         let offset = self.len.saturating_add(head.len() as u64);
-        self.len = offset.saturating_add(data.len() as u64);
+        self.len = offset.saturating_add(total);
         Ok((self.id, offset, data_len, head_len))
     }
 

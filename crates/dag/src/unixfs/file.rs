@@ -7,8 +7,10 @@
 //! it is the root. This yields Kubo's shape: a one-chunk file is its leaf; otherwise every node but
 //! the rightmost on each level is full, and the root's depth is the smallest that fits.
 //!
-//! Leaves are hashed in parallel (rayon) while the next batch is read, so CID computation runs
-//! at the speed of SHA-256 on every core.
+//! The work runs as a three-stage pipeline over batches of chunks: while the calling thread
+//! stores the leaves of batch k and reads batch k+2, the leaves of batch k+1 are hashed on every
+//! core (rayon). CID computation therefore runs at the speed of SHA-256 on all cores, and a
+//! dag-pb leaf is never copied: it is hashed and stored as (header, chunk, trailer).
 
 use std::io::Read;
 
@@ -16,13 +18,14 @@ use cid::Cid;
 use rayon::prelude::*;
 
 use super::data::{DataType, UnixFsData};
-use super::{Entry, EntryKind, ImportError, ImportOptions, pb_cid, put_pb, raw_cid};
+use super::{Entry, EntryKind, ImportError, ImportOptions, pb_cid_of, put_pb};
 use crate::dagpb::{PbLink, PbNode};
+use crate::hash::RAW;
 use crate::store::BlockSink;
 use crate::varint;
 
-/// Bytes read per batch of leaves hashed in parallel.
-const BATCH_BYTES: usize = 8 * 1024 * 1024;
+/// Bytes read per batch of leaves hashed in parallel. Three batches are in flight.
+const BATCH_BYTES: usize = 4 * 1024 * 1024;
 
 /// A child of a file node: what the parent's link and blocksizes entry need.
 #[derive(Debug, Clone, Copy)]
@@ -37,7 +40,7 @@ struct Child {
 /// Imports one file's bytes as a UnixFS DAG and returns its root.
 ///
 /// `progress` is called with the number of bytes consumed since the previous call.
-pub fn import_reader<R: Read + Send, S: BlockSink + ?Sized>(
+pub fn import_reader<R: Read, S: BlockSink + ?Sized>(
     mut reader: R,
     opts: &ImportOptions,
     sink: &mut S,
@@ -50,37 +53,63 @@ pub fn import_reader<R: Read + Send, S: BlockSink + ?Sized>(
         opts,
         levels: Vec::new(),
     };
-
     let mut current = Batch::new(per_batch, chunk);
-    let mut next = Batch::new(per_batch, chunk);
     current.fill(&mut reader)?;
-    let mut first = true;
+    if current.count == 0 {
+        // Empty file: one empty leaf, as Kubo writes it.
+        let leaf = make_leaf(opts, &[]);
+        let parts = leaf.parts(&[]);
+        sink.put_parts(&leaf.cid, &parts, Some(&[]))?;
+        return Ok(entry(leaf.child()));
+    }
+    let mut next = Batch::new(per_batch, chunk);
+    let mut hashed: Option<(Batch, Vec<Leaf>)> = None;
     loop {
-        if first && current.count == 0 {
-            // Empty file: one empty leaf, as Kubo writes it.
-            let leaf = make_leaf(opts, &[]);
-            sink.put(&leaf.cid, leaf.block())?;
-            return Ok(entry(leaf.child()));
-        }
-        first = false;
-        let more = !current.eof;
-        let (read, leaves) = rayon::join(
-            || if more { next.fill(&mut reader) } else { Ok(()) },
-            || current.leaves(opts),
-        );
-        read?;
-        for leaf in &leaves {
-            sink.put(&leaf.cid, leaf.block_from(&current))?;
-            progress(leaf.filesize);
-            tree.push(leaf.child(), sink)?;
-        }
-        if !more || next.count == 0 {
-            break;
-        }
-        std::mem::swap(&mut current, &mut next);
+        // Hash `current` on the pool while this thread stores the previous batch and reads the
+        // next one.
+        let to_hash = (current.count > 0).then_some(&current);
+        let (stored, leaves) = std::thread::scope(|scope| {
+            let hasher = to_hash.map(|b| scope.spawn(move || b.leaves(opts)));
+            let mut stored = Ok(());
+            if let Some((batch, leaves)) = hashed.take() {
+                stored = store_leaves(&batch, &leaves, sink, &mut tree, progress);
+                next.recycle(batch);
+            }
+            if stored.is_ok() && !current.eof {
+                stored = next.fill(&mut reader);
+            } else {
+                next.clear();
+            }
+            let leaves = hasher.map(|h| h.join());
+            (stored, leaves)
+        });
+        stored?;
+        let Some(leaves) = leaves else { break };
+        let leaves = leaves.map_err(|_| ImportError::Io {
+            path: "input".into(),
+            source: std::io::Error::other("the hashing thread panicked"),
+        })?;
+        let batch = std::mem::replace(&mut current, std::mem::take(&mut next));
+        hashed = Some((batch, leaves));
     }
     let root = tree.finish(sink)?;
     Ok(entry(root))
+}
+
+fn store_leaves<S: BlockSink + ?Sized>(
+    batch: &Batch,
+    leaves: &[Leaf],
+    sink: &mut S,
+    tree: &mut Tree<'_>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(), ImportError> {
+    for leaf in leaves {
+        let chunk = batch.bufs.get(leaf.index).map_or(&[][..], Vec::as_slice);
+        sink.put_parts(&leaf.cid, &leaf.parts(chunk), Some(&[]))?;
+        progress(leaf.filesize);
+        tree.push(leaf.child(), sink)?;
+    }
+    Ok(())
 }
 
 fn entry(c: Child) -> Entry {
@@ -92,7 +121,8 @@ fn entry(c: Child) -> Entry {
     }
 }
 
-/// A batch of chunks read from the source, reused between batches.
+/// A batch of chunks read from the source; its buffers are reused from batch to batch.
+#[derive(Default)]
 struct Batch {
     bufs: Vec<Vec<u8>>,
     count: usize,
@@ -110,9 +140,23 @@ impl Batch {
         }
     }
 
+    /// Takes over the buffers of a batch that has been stored.
+    fn recycle(&mut self, other: Batch) {
+        if self.bufs.is_empty() {
+            self.bufs = other.bufs;
+        }
+        self.clear();
+    }
+
+    fn clear(&mut self) {
+        self.count = 0;
+        self.eof = true;
+    }
+
     /// Reads up to a batch of full chunks; the last chunk of the file may be short.
     fn fill<R: Read>(&mut self, reader: &mut R) -> Result<(), ImportError> {
         self.count = 0;
+        self.eof = false;
         for buf in &mut self.bufs {
             let cap = buf.capacity();
             buf.clear();
@@ -155,83 +199,76 @@ impl Batch {
     }
 }
 
-/// A hashed leaf: raw leaves borrow their chunk from the batch; dag-pb leaves own their node.
+/// A hashed leaf. Raw leaves are their chunk; dag-pb leaves are `head ‖ chunk ‖ tail`.
 struct Leaf {
     cid: Cid,
     index: usize,
-    node: Option<Vec<u8>>,
+    head: Vec<u8>,
+    tail: Vec<u8>,
     filesize: u64,
 }
 
 impl Leaf {
     fn child(&self) -> Child {
-        let tsize = self.node.as_ref().map_or(self.filesize, |n| n.len() as u64);
+        let framing = self.head.len().saturating_add(self.tail.len()) as u64;
         Child {
             cid: self.cid,
-            tsize,
+            tsize: self.filesize.saturating_add(framing),
             filesize: self.filesize,
         }
     }
 
-    fn block_from<'a>(&'a self, batch: &'a Batch) -> &'a [u8] {
-        match &self.node {
-            Some(n) => n,
-            None => batch.bufs.get(self.index).map_or(&[], Vec::as_slice),
-        }
-    }
-
-    /// The block of a leaf made outside a batch (always owns its bytes or is empty).
-    fn block(&self) -> &[u8] {
-        self.node.as_deref().unwrap_or(&[])
+    fn parts<'a>(&'a self, chunk: &'a [u8]) -> [&'a [u8]; 3] {
+        [&self.head, chunk, &self.tail]
     }
 }
 
 fn make_leaf(opts: &ImportOptions, chunk: &[u8]) -> Leaf {
     let filesize = chunk.len() as u64;
-    if opts.raw_leaves {
-        return Leaf {
-            cid: raw_cid(opts, chunk),
-            index: 0,
-            node: None,
-            filesize,
-        };
-    }
-    let node = leaf_node(chunk);
+    let (head, tail) = if opts.raw_leaves {
+        (Vec::new(), Vec::new())
+    } else {
+        leaf_framing(chunk.len())
+    };
+    let digest = opts.hash.digest_parts(&[&head, chunk, &tail]);
+    let cid = if opts.raw_leaves {
+        Cid::new_v1(RAW, digest)
+    } else {
+        pb_cid_of(opts, digest)
+    };
     Leaf {
-        cid: pb_cid(opts, &node),
+        cid,
         index: 0,
-        node: Some(node),
+        head,
+        tail,
         filesize,
     }
 }
 
-/// A dag-pb UnixFS File leaf: `PBNode{Data: Data{Type: File, Data: chunk, filesize: n}}`.
-/// Written directly (one copy of the chunk) rather than through the generic encoders.
-fn leaf_node(chunk: &[u8]) -> Vec<u8> {
-    let n = chunk.len() as u64;
+/// The bytes around the chunk of a dag-pb UnixFS File leaf
+/// `PBNode{Data: Data{Type: File, Data: chunk, filesize: n}}`: (header, trailer).
+fn leaf_framing(n: usize) -> (Vec<u8>, Vec<u8>) {
+    let len = n as u64;
     // Type (2 bytes) and filesize (key + varint), plus Data (key + varint + bytes) if any.
-    let filesize_field = varint::encoded_len(n).saturating_add(3);
-    let data_field = if chunk.is_empty() {
+    let filesize_field = varint::encoded_len(len).saturating_add(3);
+    let data_field = if n == 0 {
         0
     } else {
-        chunk
-            .len()
-            .saturating_add(varint::encoded_len(n))
-            .saturating_add(1)
+        n.saturating_add(varint::encoded_len(len)).saturating_add(1)
     };
     let unixfs_len = filesize_field.saturating_add(data_field);
-    let mut out = Vec::with_capacity(unixfs_len.saturating_add(1 + varint::MAX_LEN));
-    out.push(0x0a);
-    varint::encode(unixfs_len as u64, &mut out);
-    out.extend_from_slice(&[0x08, 0x02]);
-    if !chunk.is_empty() {
-        out.push(0x12);
-        varint::encode(n, &mut out);
-        out.extend_from_slice(chunk);
+    let mut head = Vec::with_capacity(16);
+    head.push(0x0a);
+    varint::encode(unixfs_len as u64, &mut head);
+    head.extend_from_slice(&[0x08, 0x02]);
+    if n > 0 {
+        head.push(0x12);
+        varint::encode(len, &mut head);
     }
-    out.push(0x18);
-    varint::encode(n, &mut out);
-    out
+    let mut tail = Vec::with_capacity(11);
+    tail.push(0x18);
+    varint::encode(len, &mut tail);
+    (head, tail)
 }
 
 /// Pending links per level of the balanced tree.

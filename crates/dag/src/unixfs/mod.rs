@@ -27,7 +27,7 @@ pub use path::{ImportProgress, content_size, import_path};
 
 use cid::Cid;
 
-use crate::hash::{DAG_PB, RAW};
+use crate::hash::DAG_PB;
 use crate::store::{BlockSink, StoreError};
 
 /// What an import produced: the root of a file, directory or symlink DAG.
@@ -121,15 +121,14 @@ pub(crate) fn put_pb<S: BlockSink + ?Sized>(
 
 /// The CID of a dag-pb node under `opts`.
 pub(crate) fn pb_cid(opts: &ImportOptions, bytes: &[u8]) -> Cid {
-    let mh = opts.hash.digest(bytes);
-    match opts.cid_version {
-        // validate() guarantees sha2-256 with v0, so new_v0 cannot fail; fall back to v1.
-        CidVersion::V0 => Cid::new_v0(mh).unwrap_or_else(|_| Cid::new_v1(DAG_PB, mh)),
-        CidVersion::V1 => Cid::new_v1(DAG_PB, mh),
-    }
+    pb_cid_of(opts, opts.hash.digest(bytes))
 }
 
-/// The CID of a raw leaf under `opts` (always CIDv1).
-pub(crate) fn raw_cid(opts: &ImportOptions, bytes: &[u8]) -> Cid {
-    Cid::new_v1(RAW, opts.hash.digest(bytes))
+/// The CID of a dag-pb node with multihash `digest` under `opts`.
+pub(crate) fn pb_cid_of(opts: &ImportOptions, digest: multihash::Multihash<64>) -> Cid {
+    match opts.cid_version {
+        // validate() guarantees sha2-256 with v0, so new_v0 cannot fail; fall back to v1.
+        CidVersion::V0 => Cid::new_v0(digest).unwrap_or_else(|_| Cid::new_v1(DAG_PB, digest)),
+        CidVersion::V1 => Cid::new_v1(DAG_PB, digest),
+    }
 }
