@@ -148,3 +148,35 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// A reader that fails after `left` bytes.
+struct Failing {
+    left: usize,
+}
+
+impl std::io::Read for Failing {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            return Err(std::io::Error::other("disk on fire"));
+        }
+        let n = buf.len().min(self.left);
+        buf[..n].fill(7);
+        self.left -= n;
+        Ok(n)
+    }
+}
+
+#[test]
+fn read_errors_in_the_middle_of_a_file_are_reported_not_hung() {
+    for left in [0, 100, 262_144, 3_000_000] {
+        let mut store = MemoryBlockstore::new();
+        let err = import_reader(
+            Failing { left },
+            &ImportOptions::default(),
+            &mut store,
+            &mut |_| {},
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("disk on fire"), "{err}");
+    }
+}

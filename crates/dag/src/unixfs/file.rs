@@ -7,25 +7,22 @@
 //! it is the root. This yields Kubo's shape: a one-chunk file is its leaf; otherwise every node but
 //! the rightmost on each level is full, and the root's depth is the smallest that fits.
 //!
-//! The work runs as a three-stage pipeline over batches of chunks: while the calling thread
-//! stores the leaves of batch k and reads batch k+2, the leaves of batch k+1 are hashed on every
-//! core (rayon). CID computation therefore runs at the speed of SHA-256 on all cores, and a
-//! dag-pb leaf is never copied: it is hashed and stored as (header, chunk, trailer).
+//! Chunks are read and hashed on every core by the pipeline in [`super::pipeline`] while the
+//! calling thread stores the leaves in order and builds the tree, so CID computation runs at the
+//! speed of SHA-256 on all cores. A dag-pb leaf is never copied: it is hashed and stored as
+//! (header, chunk, trailer).
 
 use std::io::Read;
 
 use cid::Cid;
-use rayon::prelude::*;
 
 use super::data::{DataType, UnixFsData};
+use super::pipeline::{self, Source, read_chunk};
 use super::{Entry, EntryKind, ImportError, ImportOptions, pb_cid_of, put_pb};
 use crate::dagpb::{PbLink, PbNode};
 use crate::hash::RAW;
 use crate::store::BlockSink;
 use crate::varint;
-
-/// Bytes read per batch of leaves hashed in parallel. Three batches are in flight.
-const BATCH_BYTES: usize = 4 * 1024 * 1024;
 
 /// A child of a file node: what the parent's link and blocksizes entry need.
 #[derive(Debug, Clone, Copy)]
@@ -37,9 +34,10 @@ struct Child {
     filesize: u64,
 }
 
-/// Imports one file's bytes as a UnixFS DAG and returns its root.
+/// Imports one file's bytes, read from a stream, as a UnixFS DAG and returns its root.
 ///
-/// `progress` is called with the number of bytes consumed since the previous call.
+/// `progress` is called with the number of bytes consumed since the previous call. For files
+/// on disk [`import_file`] is faster: it reads chunks in parallel.
 pub fn import_reader<R: Read, S: BlockSink + ?Sized>(
     mut reader: R,
     opts: &ImportOptions,
@@ -48,68 +46,78 @@ pub fn import_reader<R: Read, S: BlockSink + ?Sized>(
 ) -> Result<Entry, ImportError> {
     opts.validate()?;
     let chunk = opts.chunk_size;
-    let per_batch = BATCH_BYTES.checked_div(chunk).unwrap_or(1).max(1);
+    let mut first = Vec::with_capacity(chunk);
+    let n = read_chunk(&mut reader, &mut first, chunk)?;
+    if n < chunk {
+        // The whole file is one chunk (or empty): no pipeline needed.
+        return single_leaf(&first, opts, sink, progress);
+    }
+    let source = Source::Stream {
+        reader: (&first[..]).chain(reader),
+        eof: false,
+    };
+    import(source, opts, sink, progress)
+}
+
+/// Imports an open file as a UnixFS DAG and returns its root. Chunks are read with positional
+/// reads by the threads that hash them, so each chunk is hashed while it is still in cache.
+/// The file must not change during the import; if it shrinks, the import fails.
+pub fn import_file<S: BlockSink + ?Sized>(
+    file: &std::fs::File,
+    opts: &ImportOptions,
+    sink: &mut S,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Entry, ImportError> {
+    opts.validate()?;
+    let io = |source| ImportError::Io {
+        path: "input".into(),
+        source,
+    };
+    let len = file.metadata().map_err(io)?.len();
+    if len <= opts.chunk_size as u64 {
+        let mut data = Vec::with_capacity(len as usize);
+        let n = read_chunk(&mut &*file, &mut data, opts.chunk_size)?;
+        if n as u64 != len {
+            return Err(io(std::io::Error::other(
+                "the file changed size while it was being imported",
+            )));
+        }
+        return single_leaf(&data, opts, sink, progress);
+    }
+    let source: Source<'_, std::io::Empty> = Source::File { file, len, pos: 0 };
+    import(source, opts, sink, progress)
+}
+
+/// A file of at most one chunk is its leaf.
+fn single_leaf<S: BlockSink + ?Sized>(
+    data: &[u8],
+    opts: &ImportOptions,
+    sink: &mut S,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Entry, ImportError> {
+    let leaf = make_leaf(opts, data);
+    sink.put_parts(&leaf.cid, &leaf.parts(data), Some(&[]))?;
+    progress(leaf.filesize);
+    Ok(entry(leaf.child()))
+}
+
+fn import<R: Read, S: BlockSink + ?Sized>(
+    source: Source<'_, R>,
+    opts: &ImportOptions,
+    sink: &mut S,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Entry, ImportError> {
     let mut tree = Tree {
         opts,
         levels: Vec::new(),
     };
-    let mut current = Batch::new(per_batch, chunk);
-    current.fill(&mut reader)?;
-    if current.count == 0 {
-        // Empty file: one empty leaf, as Kubo writes it.
-        let leaf = make_leaf(opts, &[]);
-        let parts = leaf.parts(&[]);
-        sink.put_parts(&leaf.cid, &parts, Some(&[]))?;
-        return Ok(entry(leaf.child()));
-    }
-    let mut next = Batch::new(per_batch, chunk);
-    let mut hashed: Option<(Batch, Vec<Leaf>)> = None;
-    loop {
-        // Hash `current` on the pool while this thread stores the previous batch and reads the
-        // next one.
-        let to_hash = (current.count > 0).then_some(&current);
-        let (stored, leaves) = std::thread::scope(|scope| {
-            let hasher = to_hash.map(|b| scope.spawn(move || b.leaves(opts)));
-            let mut stored = Ok(());
-            if let Some((batch, leaves)) = hashed.take() {
-                stored = store_leaves(&batch, &leaves, sink, &mut tree, progress);
-                next.recycle(batch);
-            }
-            if stored.is_ok() && !current.eof {
-                stored = next.fill(&mut reader);
-            } else {
-                next.clear();
-            }
-            let leaves = hasher.map(|h| h.join());
-            (stored, leaves)
-        });
-        stored?;
-        let Some(leaves) = leaves else { break };
-        let leaves = leaves.map_err(|_| ImportError::Io {
-            path: "input".into(),
-            source: std::io::Error::other("the hashing thread panicked"),
-        })?;
-        let batch = std::mem::replace(&mut current, std::mem::take(&mut next));
-        hashed = Some((batch, leaves));
-    }
-    let root = tree.finish(sink)?;
-    Ok(entry(root))
-}
-
-fn store_leaves<S: BlockSink + ?Sized>(
-    batch: &Batch,
-    leaves: &[Leaf],
-    sink: &mut S,
-    tree: &mut Tree<'_>,
-    progress: &mut dyn FnMut(u64),
-) -> Result<(), ImportError> {
-    for leaf in leaves {
-        let chunk = batch.bufs.get(leaf.index).map_or(&[][..], Vec::as_slice);
+    pipeline::run(source, opts, &mut |leaf, chunk| {
         sink.put_parts(&leaf.cid, &leaf.parts(chunk), Some(&[]))?;
         progress(leaf.filesize);
-        tree.push(leaf.child(), sink)?;
-    }
-    Ok(())
+        tree.push(leaf.child(), sink)
+    })?;
+    let root = tree.finish(sink)?;
+    Ok(entry(root))
 }
 
 fn entry(c: Child) -> Entry {
@@ -121,91 +129,12 @@ fn entry(c: Child) -> Entry {
     }
 }
 
-/// A batch of chunks read from the source; its buffers are reused from batch to batch.
-#[derive(Default)]
-struct Batch {
-    bufs: Vec<Vec<u8>>,
-    count: usize,
-    eof: bool,
-}
-
-impl Batch {
-    fn new(chunks: usize, chunk_size: usize) -> Self {
-        Batch {
-            bufs: (0..chunks)
-                .map(|_| Vec::with_capacity(chunk_size))
-                .collect(),
-            count: 0,
-            eof: false,
-        }
-    }
-
-    /// Takes over the buffers of a batch that has been stored.
-    fn recycle(&mut self, other: Batch) {
-        if self.bufs.is_empty() {
-            self.bufs = other.bufs;
-        }
-        self.clear();
-    }
-
-    fn clear(&mut self) {
-        self.count = 0;
-        self.eof = true;
-    }
-
-    /// Reads up to a batch of full chunks; the last chunk of the file may be short.
-    fn fill<R: Read>(&mut self, reader: &mut R) -> Result<(), ImportError> {
-        self.count = 0;
-        self.eof = false;
-        for buf in &mut self.bufs {
-            let cap = buf.capacity();
-            buf.clear();
-            let n = reader
-                .by_ref()
-                .take(cap as u64)
-                .read_to_end(buf)
-                .map_err(|source| ImportError::Io {
-                    path: "input".into(),
-                    source,
-                })?;
-            if n == 0 {
-                self.eof = true;
-                return Ok(());
-            }
-            self.count = self.count.saturating_add(1);
-            if n < cap {
-                self.eof = true;
-                return Ok(());
-            }
-        }
-        Ok(())
-    }
-
-    fn leaves(&self, opts: &ImportOptions) -> Vec<Leaf> {
-        let chunks: Vec<&[u8]> = self
-            .bufs
-            .iter()
-            .take(self.count)
-            .map(Vec::as_slice)
-            .collect();
-        chunks
-            .par_iter()
-            .enumerate()
-            .map(|(i, c)| Leaf {
-                index: i,
-                ..make_leaf(opts, c)
-            })
-            .collect()
-    }
-}
-
 /// A hashed leaf. Raw leaves are their chunk; dag-pb leaves are `head ‖ chunk ‖ tail`.
-struct Leaf {
-    cid: Cid,
-    index: usize,
+pub(crate) struct Leaf {
+    pub(crate) cid: Cid,
     head: Vec<u8>,
     tail: Vec<u8>,
-    filesize: u64,
+    pub(crate) filesize: u64,
 }
 
 impl Leaf {
@@ -223,7 +152,7 @@ impl Leaf {
     }
 }
 
-fn make_leaf(opts: &ImportOptions, chunk: &[u8]) -> Leaf {
+pub(crate) fn make_leaf(opts: &ImportOptions, chunk: &[u8]) -> Leaf {
     let filesize = chunk.len() as u64;
     let (head, tail) = if opts.raw_leaves {
         (Vec::new(), Vec::new())
@@ -238,7 +167,6 @@ fn make_leaf(opts: &ImportOptions, chunk: &[u8]) -> Leaf {
     };
     Leaf {
         cid,
-        index: 0,
         head,
         tail,
         filesize,

@@ -14,11 +14,12 @@ mod hamt;
 mod murmur3;
 mod options;
 mod path;
+mod pipeline;
 
 pub use data::{DataType, HAMT_HASH_MURMUR3, UnixFsData};
 pub use dir::DirectoryBuilder;
 pub use exporter::{ExportError, Exporter, NodeKind, Stat};
-pub use file::import_reader;
+pub use file::{import_file, import_reader};
 pub use options::{
     CidVersion, DEFAULT_CHUNK_SIZE, DEFAULT_HAMT_THRESHOLD, DEFAULT_MAX_LINKS, HAMT_FANOUT,
     ImportOptions, MAX_CHUNK_SIZE, OptionsError,

@@ -4,7 +4,7 @@ use std::fs;
 use std::path::Path;
 
 use super::dir::{DirectoryBuilder, symlink};
-use super::{Entry, ImportError, ImportOptions, import_reader};
+use super::{Entry, ImportError, ImportOptions, import_file};
 use crate::store::BlockSink;
 
 /// Deepest directory nesting we follow (guards the recursion against pathological trees).
@@ -84,7 +84,7 @@ fn import_any<S: BlockSink + ?Sized>(
     let ft = meta.file_type();
     if ft.is_file() {
         let file = fs::File::open(path).map_err(|e| io(path, e))?;
-        return import_reader(file, opts, sink, &mut |n| progress.bytes(n)).map_err(|e| match e {
+        return import_file(&file, opts, sink, &mut |n| progress.bytes(n)).map_err(|e| match e {
             ImportError::Io { source, .. } => io(path, source),
             other => other,
         });
