@@ -414,10 +414,9 @@ fn commp(path: &Path, json: bool) -> anyhow::Result<()> {
     let bar = progress::bytes(meta.len(), "commP");
     let file =
         std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut w = flowcoin_proofs::CommpWriter::new();
-    std::io::copy(&mut bar.wrap_read(file), &mut w)
-        .with_context(|| format!("reading {}", path.display()))?;
-    let c = w.finish()?;
+    // Reads the next batch while the current one is hashed on every core.
+    let c = flowcoin_proofs::commp_of_reader(bar.wrap_read(file))
+        .with_context(|| format!("computing the commP of {}", path.display()))?;
     bar.finish_and_clear();
     print_commp(&c, json)
 }

@@ -169,13 +169,22 @@ pub enum CidBytesError {
     /// Bytes follow the CID.
     #[error("{0} unexpected bytes after the CID")]
     Trailing(usize),
+    /// The bytes decode to a CID but are not its canonical encoding (e.g. a padded varint),
+    /// which would let one CID be written in several ways.
+    #[error("CID bytes are not in canonical form (non-minimal varint)")]
+    NotCanonical,
 }
 
-/// Parses a CID from a prefix of `bytes`; returns it and the number of bytes it took.
+/// Parses a CID from a prefix of `bytes`; returns it and the number of bytes it took. Only
+/// the canonical encoding is accepted (the cid crate alone would accept padded varints).
 pub fn cid_from_prefix(bytes: &[u8]) -> Result<(Cid, usize), CidBytesError> {
     let mut cursor = bytes;
     let cid = Cid::read_bytes(&mut cursor).map_err(|e| CidBytesError::Invalid(e.to_string()))?;
-    Ok((cid, bytes.len().saturating_sub(cursor.len())))
+    let used = bytes.len().saturating_sub(cursor.len());
+    if bytes.get(..used) != Some(cid.to_bytes().as_slice()) {
+        return Err(CidBytesError::NotCanonical);
+    }
+    Ok((cid, used))
 }
 
 /// Parses a CID that must take exactly all of `bytes`.
@@ -228,6 +237,12 @@ mod tests {
         bytes.push(0);
         assert_eq!(cid_from_bytes(&bytes), Err(CidBytesError::Trailing(1)));
         assert!(cid_from_bytes(&[0x01]).is_err());
+        // The sha2-256 code 0x12 written as a 10-byte varint (found by the cid_bytes fuzzer).
+        let padded = hex::decode(
+            "017092808080808080808002202d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881",
+        )
+        .unwrap();
+        assert_eq!(cid_from_bytes(&padded), Err(CidBytesError::NotCanonical));
         assert!(cid_from_bytes(&[]).is_err());
         assert!(parse_cid("not-a-cid").unwrap_err().contains("not-a-cid"));
     }

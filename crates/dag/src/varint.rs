@@ -10,9 +10,28 @@ pub enum VarintError {
     /// The input ended inside the varint.
     #[error("truncated varint")]
     Truncated,
-    /// The value does not fit in 64 bits.
+    /// The value does not fit in 64 bits (or, for multiformats varints, in 9 bytes).
     #[error("varint overflows 64 bits")]
     Overflow,
+    /// A multiformats varint with needless trailing zero groups.
+    #[error("varint is not minimally encoded")]
+    NotMinimal,
+}
+
+/// Longest multiformats varint: 9 bytes, i.e. values below 2^63.
+pub const MAX_MULTIFORMATS_LEN: usize = 9;
+
+/// Decodes a multiformats unsigned varint (as in CAR files): at most 9 bytes and minimally
+/// encoded, as go-varint requires, so that every value has exactly one encoding.
+pub fn decode_canonical(input: &[u8]) -> Result<(u64, usize), VarintError> {
+    let (value, used) = decode(input)?;
+    if used > MAX_MULTIFORMATS_LEN {
+        return Err(VarintError::Overflow);
+    }
+    if used > 1 && input.get(used.saturating_sub(1)) == Some(&0) {
+        return Err(VarintError::NotMinimal);
+    }
+    Ok((value, used))
 }
 
 /// Appends the varint encoding of `value` to `out`.
@@ -54,8 +73,8 @@ pub fn decode(input: &[u8]) -> Result<(u64, usize), VarintError> {
     }
 }
 
-/// Reads a varint from a byte stream. `Ok(None)` means the stream ended cleanly before the
-/// first byte.
+/// Reads a canonical multiformats varint (see [`decode_canonical`]) from a byte stream.
+/// `Ok(None)` means the stream ended cleanly before the first byte.
 pub fn read<R: std::io::Read + ?Sized>(r: &mut R) -> std::io::Result<Option<(u64, usize)>> {
     let mut buf = [0u8; MAX_LEN];
     for (i, slot) in buf.iter_mut().enumerate() {
@@ -70,7 +89,7 @@ pub fn read<R: std::io::Read + ?Sized>(r: &mut R) -> std::io::Result<Option<(u64
             ));
         }
         if *slot & 0x80 == 0 {
-            return decode(buf.get(..=i).unwrap_or_default())
+            return decode_canonical(buf.get(..=i).unwrap_or_default())
                 .map(Some)
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e));
         }
@@ -108,6 +127,24 @@ mod tests {
             decode(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02]),
             Err(VarintError::Overflow)
         );
+        assert_eq!(
+            decode_canonical(&[0x81, 0x00]),
+            Err(VarintError::NotMinimal)
+        );
+        assert_eq!(
+            decode_canonical(&[0x80, 0x00]),
+            Err(VarintError::NotMinimal)
+        );
+        assert_eq!(decode_canonical(&[0x00]), Ok((0, 1)));
+        assert_eq!(decode_canonical(&[0xff; 9]), Err(VarintError::Truncated));
+        assert_eq!(
+            decode_canonical(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]),
+            Ok((i64::MAX as u64, 9))
+        );
+        assert_eq!(
+            decode_canonical(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]),
+            Err(VarintError::Overflow)
+        );
         let mut max = Vec::new();
         encode(u64::MAX, &mut max);
         assert_eq!(max.len(), MAX_LEN);
@@ -122,7 +159,12 @@ mod tests {
             prop_assert_eq!(buf.len(), encoded_len(v));
             prop_assert_eq!(decode(&buf), Ok((v, buf.len())));
             let mut r = &buf[..];
-            prop_assert_eq!(read(&mut r).unwrap(), Some((v, buf.len())));
+            if v < 1 << 63 {
+                prop_assert_eq!(read(&mut r).unwrap(), Some((v, buf.len())));
+                prop_assert_eq!(decode_canonical(&buf), Ok((v, buf.len())));
+            } else {
+                prop_assert!(read(&mut r).is_err());
+            }
         }
 
         #[test]

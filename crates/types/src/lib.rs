@@ -39,8 +39,5 @@ pub use piece_size::{PaddedPieceSize, PieceSizeError, UnpaddedPieceSize};
 pub use sector_size::{SectorSize, SectorSizeError};
 pub use size_text::{SizeParseError, parse_byte_size};
 
-// `test_utils.rs` is shared with other crates' owners and kept in its own format.
 #[cfg(any(test, feature = "test-utils"))]
-#[cfg_attr(test, allow(clippy::items_after_test_module))]
-#[rustfmt::skip]
 pub mod test_utils;
