@@ -83,31 +83,42 @@ impl PbNode {
 
     /// Decodes a node, strictly.
     pub fn decode(bytes: &[u8]) -> Result<PbNode, DecodeError> {
+        let (links, data) = Self::decode_borrowed(bytes)?;
+        Ok(PbNode {
+            links,
+            data: data.map(<[u8]>::to_vec),
+        })
+    }
+
+    /// Decodes a node, strictly, without copying its data field: the links and a slice of
+    /// `bytes` holding the data.
+    pub fn decode_borrowed(bytes: &[u8]) -> Result<(Vec<PbLink>, Option<&[u8]>), DecodeError> {
         if bytes.len() > MAX_BLOCK_SIZE {
             return Err(err(
                 0,
                 format!("block of {} bytes exceeds the 2 MiB limit", bytes.len()),
             ));
         }
-        let mut node = PbNode::default();
+        let mut links = Vec::new();
+        let mut data: Option<&[u8]> = None;
         let mut r = Reader { bytes, pos: 0 };
         while !r.done() {
             let at = r.pos;
             let (field, wire) = r.key()?;
             match (field, wire) {
                 (2, WIRE_LEN) => {
-                    if node.data.is_some() {
+                    if data.is_some() {
                         return Err(err(at, "link after the data field"));
                     }
                     let start = r.pos;
                     let body = r.len_delimited()?;
-                    node.links.push(PbLink::decode(body, start)?);
+                    links.push(PbLink::decode(body, start)?);
                 }
                 (1, WIRE_LEN) => {
-                    if node.data.is_some() {
+                    if data.is_some() {
                         return Err(err(at, "duplicate data field"));
                     }
-                    node.data = Some(r.len_delimited()?.to_vec());
+                    data = Some(r.len_delimited()?);
                 }
                 (1 | 2, w) => {
                     return Err(err(
@@ -118,7 +129,7 @@ impl PbNode {
                 (f, _) => return Err(err(at, format!("unknown field {f} in PBNode"))),
             }
         }
-        Ok(node)
+        Ok((links, data))
     }
 }
 

@@ -26,8 +26,8 @@ pub enum LinksError {
 /// this node does not interpret yield no links.
 pub fn links(cid: &Cid, data: &[u8]) -> Result<Vec<Cid>, LinksError> {
     match cid.codec() {
-        DAG_PB => PbNode::decode(data)
-            .map(|n| n.links.into_iter().map(|l| l.cid).collect())
+        DAG_PB => PbNode::decode_borrowed(data)
+            .map(|(links, _)| links.into_iter().map(|l| l.cid).collect())
             .map_err(|e| LinksError::Decode {
                 cid: *cid,
                 codec: "dag-pb",

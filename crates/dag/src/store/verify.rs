@@ -2,6 +2,8 @@
 
 use std::collections::HashSet;
 
+use rayon::prelude::*;
+
 use cid::Cid;
 
 use super::{Blockstore, DiskStore, StoreError};
@@ -21,47 +23,65 @@ pub struct VerifyReport {
     pub problems: Vec<(Cid, String)>,
 }
 
+/// What checking one block found: its size, its links, or a problem.
+type Checked = Result<(u64, Vec<Cid>), String>;
+
 impl DiskStore {
     /// Reads every block of every pinned DAG, checks it against its CID and follows its links.
     /// Problems are collected (up to 1000), not returned as errors, so one bad block does not
-    /// hide the others; store failures (I/O, database) are errors.
+    /// hide the others; store failures (I/O, database) are errors. Blocks of one level of the
+    /// walk are read and hashed in parallel.
     pub fn verify(&self, progress: &mut dyn FnMut(u64)) -> Result<VerifyReport, StoreError> {
         let mut report = VerifyReport::default();
         let mut seen = HashSet::new();
+        let mut level: Vec<Cid> = Vec::new();
         for (root, _) in self.pins()? {
             report.pins = report.pins.saturating_add(1);
-            let mut stack = vec![root];
-            while let Some(cid) = stack.pop() {
-                if !seen.insert(cid.hash().to_bytes()) {
-                    continue;
-                }
-                let problem = match self.get(&cid) {
-                    Ok(None) => Some("missing".to_owned()),
-                    Err(StoreError::Corrupt(e)) => Some(e),
-                    Err(e) => return Err(e),
-                    Ok(Some(data)) => {
-                        report.blocks = report.blocks.saturating_add(1);
-                        report.bytes = report.bytes.saturating_add(data.len() as u64);
-                        progress(data.len() as u64);
-                        match verify(&cid, &data) {
-                            Err(e) => Some(e.to_string()),
-                            Ok(()) => match links(&cid, &data) {
-                                Ok(children) => {
-                                    stack.extend(children);
-                                    None
-                                }
-                                Err(e) => Some(e.to_string()),
-                            },
-                        }
-                    }
-                };
-                if let Some(p) = problem
-                    && report.problems.len() < 1000
-                {
-                    report.problems.push((cid, p));
-                }
+            if seen.insert(root.hash().to_bytes()) {
+                level.push(root);
             }
         }
+        while !level.is_empty() {
+            let checked: Vec<Result<Checked, StoreError>> =
+                level.par_iter().map(|cid| self.check_block(cid)).collect();
+            let mut next = Vec::new();
+            for (cid, result) in level.iter().zip(checked) {
+                match result? {
+                    Ok((len, children)) => {
+                        report.blocks = report.blocks.saturating_add(1);
+                        report.bytes = report.bytes.saturating_add(len);
+                        progress(len);
+                        for child in children {
+                            if seen.insert(child.hash().to_bytes()) {
+                                next.push(child);
+                            }
+                        }
+                    }
+                    Err(problem) => {
+                        if report.problems.len() < 1000 {
+                            report.problems.push((*cid, problem));
+                        }
+                    }
+                }
+            }
+            level = next;
+        }
         Ok(report)
+    }
+
+    /// Reads and hashes one block and decodes its links.
+    fn check_block(&self, cid: &Cid) -> Result<Checked, StoreError> {
+        let data = match self.get(cid) {
+            Ok(Some(data)) => data,
+            Ok(None) => return Ok(Err("missing".to_owned())),
+            Err(StoreError::Corrupt(e)) => return Ok(Err(e)),
+            Err(e) => return Err(e),
+        };
+        if let Err(e) = verify(cid, &data) {
+            return Ok(Err(e.to_string()));
+        }
+        Ok(links(cid, &data)
+            .map(|children| (data.len() as u64, children))
+            .map_err(|e| e.to_string()))
     }
 }

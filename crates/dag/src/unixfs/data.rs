@@ -132,6 +132,15 @@ impl UnixFsData {
 
     /// Decodes a message; unknown fields (such as `mtime`) are skipped.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let (mut out, data) = Self::decode_borrowed(bytes)?;
+        out.data = data.map(<[u8]>::to_vec);
+        Ok(out)
+    }
+
+    /// Decodes a message without copying its `Data` field: the message (with `data: None`) and
+    /// a slice of `bytes` holding the data.
+    pub fn decode_borrowed(bytes: &[u8]) -> Result<(Self, Option<&[u8]>), DecodeError> {
+        let mut data = None;
         let mut r = Reader { bytes, pos: 0 };
         let mut kind = None;
         let mut out = UnixFsData::new(DataType::Raw);
@@ -146,7 +155,7 @@ impl UnixFsData {
                         reason: format!("unknown UnixFS type {code}"),
                     })?);
                 }
-                (2, 2) => out.data = Some(r.len_delimited()?.to_vec()),
+                (2, 2) => data = Some(r.len_delimited()?),
                 (3, 0) => out.filesize = Some(r.varint()?),
                 (4, 0) => out.blocksizes.push(r.varint()?),
                 (4, 2) => {
@@ -180,7 +189,7 @@ impl UnixFsData {
             offset: 0,
             reason: "UnixFS data without a Type".into(),
         })?;
-        Ok(out)
+        Ok((out, data))
     }
 }
 

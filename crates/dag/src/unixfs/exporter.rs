@@ -140,7 +140,11 @@ enum Node {
     Raw(Vec<u8>),
     Pb {
         links: Vec<PbLink>,
+        /// The UnixFS message; for files its inline bytes are left in `block` (see `inline`).
         data: UnixFsData,
+        /// The whole block, and where a file node's inline bytes are in it (not copied out).
+        block: Vec<u8>,
+        inline: Option<(usize, usize)>,
     },
 }
 
@@ -161,15 +165,28 @@ impl<B: Blockstore> Exporter<B> {
         match cid.codec() {
             RAW => Ok(Node::Raw(bytes)),
             DAG_PB => {
-                let pb = PbNode::decode(&bytes).map_err(|e| invalid(cid, e.to_string()))?;
-                let data = pb
-                    .data
-                    .as_deref()
-                    .ok_or_else(|| invalid(cid, "dag-pb node without UnixFS data"))?;
-                let data = UnixFsData::decode(data).map_err(|e| invalid(cid, e.to_string()))?;
+                let (links, pb_data) =
+                    PbNode::decode_borrowed(&bytes).map_err(|e| invalid(cid, e.to_string()))?;
+                let pb_data =
+                    pb_data.ok_or_else(|| invalid(cid, "dag-pb node without UnixFS data"))?;
+                let (mut data, payload) = UnixFsData::decode_borrowed(pb_data)
+                    .map_err(|e| invalid(cid, e.to_string()))?;
+                let mut inline = None;
+                if let Some(payload) = payload {
+                    if matches!(data.kind, DataType::File | DataType::Raw) {
+                        // File bytes stay in the block: locate them instead of copying them.
+                        let start =
+                            (payload.as_ptr() as usize).saturating_sub(bytes.as_ptr() as usize);
+                        inline = Some((start, start.saturating_add(payload.len())));
+                    } else {
+                        data.data = Some(payload.to_vec());
+                    }
+                }
                 Ok(Node::Pb {
-                    links: pb.links,
+                    links,
                     data,
+                    block: bytes,
+                    inline,
                 })
             }
             codec => Err(ExportError::UnsupportedCodec { cid: *cid, codec }),
@@ -198,7 +215,7 @@ impl<B: Blockstore> Exporter<B> {
 
     fn lookup(&self, dir: &Cid, name: &str) -> Result<Cid, ExportError> {
         match self.load(dir)? {
-            Node::Pb { links, data } if data.kind == DataType::Directory => links
+            Node::Pb { links, data, .. } if data.kind == DataType::Directory => links
                 .iter()
                 .find(|l| l.name.as_deref() == Some(name))
                 .map(|l| l.cid)
@@ -206,7 +223,7 @@ impl<B: Blockstore> Exporter<B> {
                     dir: *dir,
                     name: name.to_owned(),
                 }),
-            Node::Pb { links, data } if data.kind == DataType::HamtShard => {
+            Node::Pb { links, data, .. } if data.kind == DataType::HamtShard => {
                 self.hamt_lookup(*dir, dir, links, &data, name, 0)
             }
             _ => Err(ExportError::NotADirectory {
@@ -251,7 +268,7 @@ impl<B: Blockstore> Exporter<B> {
                     return Err(ExportError::TooDeep(root));
                 }
                 match self.load(&link.cid)? {
-                    Node::Pb { links, data } if data.kind == DataType::HamtShard => {
+                    Node::Pb { links, data, .. } if data.kind == DataType::HamtShard => {
                         return self.hamt_lookup(root, &link.cid, links, &data, name, depth);
                     }
                     _ => return Err(invalid(&link.cid, "HAMT slot link is not a shard")),
@@ -265,8 +282,11 @@ impl<B: Blockstore> Exporter<B> {
     pub fn stat(&self, cid: &Cid) -> Result<Stat, ExportError> {
         let (kind, size) = match self.load(cid)? {
             Node::Raw(b) => (NodeKind::File, b.len() as u64),
-            Node::Pb { data, .. } => match data.kind {
-                DataType::File | DataType::Raw => (NodeKind::File, file_size(&data)),
+            Node::Pb { data, inline, .. } => match data.kind {
+                DataType::File | DataType::Raw => {
+                    let inline_len = inline.map_or(0, |(s, e)| e.saturating_sub(s) as u64);
+                    (NodeKind::File, file_size(&data, inline_len))
+                }
                 DataType::Directory => (NodeKind::Directory, 0),
                 DataType::HamtShard => (NodeKind::ShardedDirectory, 0),
                 DataType::Symlink => (
@@ -339,15 +359,20 @@ impl<B: Blockstore> Exporter<B> {
         }
         match self.load(cid)? {
             Node::Raw(bytes) => range.emit(&bytes, out),
-            Node::Pb { links, data } => {
+            Node::Pb {
+                links,
+                data,
+                block,
+                inline,
+            } => {
                 if !matches!(data.kind, DataType::File | DataType::Raw) {
                     return Err(invalid(
                         cid,
                         format!("file contains a {:?} node", data.kind),
                     ));
                 }
-                if let Some(inline) = &data.data {
-                    range.emit(inline, out)?;
+                if let Some((start, end)) = inline {
+                    range.emit(block.get(start..end).unwrap_or_default(), out)?;
                 }
                 if links.is_empty() {
                     return Ok(());
@@ -382,7 +407,7 @@ impl<B: Blockstore> Exporter<B> {
     pub fn list(&self, cid: &Cid) -> Result<Vec<(String, Cid, u64)>, ExportError> {
         let mut out = Vec::new();
         match self.load(cid)? {
-            Node::Pb { links, data } if data.kind == DataType::Directory => {
+            Node::Pb { links, data, .. } if data.kind == DataType::Directory => {
                 for l in links {
                     let name = l
                         .name
@@ -390,7 +415,7 @@ impl<B: Blockstore> Exporter<B> {
                     out.push((name, l.cid, l.tsize.unwrap_or(0)));
                 }
             }
-            Node::Pb { links, data } if data.kind == DataType::HamtShard => {
+            Node::Pb { links, data, .. } if data.kind == DataType::HamtShard => {
                 self.list_shard(cid, links, &data, &mut out, 0)?;
             }
             _ => {
@@ -424,7 +449,7 @@ impl<B: Blockstore> Exporter<B> {
                 .ok_or_else(|| invalid(cid, format!("HAMT link name {name:?} too short")))?;
             if entry.is_empty() {
                 match self.load(&link.cid)? {
-                    Node::Pb { links, data } if data.kind == DataType::HamtShard => {
+                    Node::Pb { links, data, .. } if data.kind == DataType::HamtShard => {
                         self.list_shard(&link.cid, links, &data, out, depth.saturating_add(1))?;
                     }
                     _ => return Err(invalid(&link.cid, "HAMT slot link is not a shard")),
@@ -505,12 +530,11 @@ fn check_shard(cid: &Cid, data: &UnixFsData) -> Result<(), ExportError> {
     Ok(())
 }
 
-fn file_size(data: &UnixFsData) -> u64 {
+fn file_size(data: &UnixFsData, inline_len: u64) -> u64 {
     data.filesize.unwrap_or_else(|| {
-        let inline = data.data.as_ref().map_or(0, |d| d.len() as u64);
         data.blocksizes
             .iter()
-            .fold(inline, |a, b| a.saturating_add(*b))
+            .fold(inline_len, |a, b| a.saturating_add(*b))
     })
 }
 
