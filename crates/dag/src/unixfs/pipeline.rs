@@ -17,8 +17,11 @@ use super::ImportError;
 use super::ImportOptions;
 use super::file::{Leaf, make_leaf};
 
-/// Chunk buffers in flight per worker.
+/// Job buffers in flight per worker.
 const SLOTS_PER_WORKER: usize = 4;
+/// Bytes per job: several small chunks go together, so that threads wake up once per MiB
+/// rather than once per chunk.
+const JOB_BYTES: usize = 1 << 20;
 /// Most worker threads, whatever the machine.
 const MAX_WORKERS: usize = 16;
 
@@ -30,18 +33,18 @@ pub(crate) enum Source<'f, R> {
     File { file: &'f File, len: u64, pos: u64 },
 }
 
-/// A chunk to hash (and, for files, to read first).
+/// Consecutive chunks to hash (and, for files, to read first), in one buffer.
 struct Job {
     index: usize,
     buf: Vec<u8>,
     read: Option<(u64, usize)>,
 }
 
-/// A hashed chunk, with its buffer.
+/// The hashed chunks of a job, with its buffer.
 struct Done {
     index: usize,
     buf: Vec<u8>,
-    leaf: Result<Leaf, ImportError>,
+    leaves: Result<Vec<Leaf>, ImportError>,
 }
 
 impl<'f, R: Read> Source<'f, R> {
@@ -52,20 +55,20 @@ impl<'f, R: Read> Source<'f, R> {
         }
     }
 
-    /// The next chunk as a job using `buf`, or `None` at the end (giving `buf` back).
+    /// The next `span` bytes as a job using `buf`, or `Err(buf)` at the end.
     fn next_job(
         &mut self,
         mut buf: Vec<u8>,
         index: usize,
-        chunk: usize,
+        span: usize,
     ) -> Result<Result<Job, Vec<u8>>, ImportError> {
         match self {
             Source::Stream { reader, eof } => {
                 if *eof {
                     return Ok(Err(buf));
                 }
-                let n = read_chunk(reader, &mut buf, chunk)?;
-                if n < chunk {
+                let n = read_chunk(reader, &mut buf, span)?;
+                if n < span {
                     *eof = true;
                 }
                 if n == 0 {
@@ -78,7 +81,7 @@ impl<'f, R: Read> Source<'f, R> {
                 }))
             }
             Source::File { len, pos, .. } => {
-                let n = len.saturating_sub(*pos).min(chunk as u64);
+                let n = len.saturating_sub(*pos).min(span as u64);
                 if n == 0 {
                     return Ok(Err(buf));
                 }
@@ -115,7 +118,7 @@ pub(crate) fn read_chunk<R: Read>(
 }
 
 /// Runs the pipeline over `source`, calling `consume` with each leaf and its chunk in file
-/// order. Returns the number of chunks.
+/// order. Returns the number of jobs.
 pub(crate) fn run<R: Read>(
     mut source: Source<'_, R>,
     opts: &ImportOptions,
@@ -126,6 +129,7 @@ pub(crate) fn run<R: Read>(
         .map_or(2, |n| n.get())
         .clamp(1, MAX_WORKERS);
     let slots = workers.saturating_mul(SLOTS_PER_WORKER);
+    let span = chunk.saturating_mul(JOB_BYTES.checked_div(chunk).unwrap_or(1).max(1));
     let file = source.file();
     let (job_tx, job_rx) = mpsc::channel::<Job>();
     let job_rx = Mutex::new(job_rx);
@@ -139,14 +143,14 @@ pub(crate) fn run<R: Read>(
             scope.spawn(move || worker(jobs, &done, file, opts));
         }
         drop(done_tx);
-        let mut free: Vec<Vec<u8>> = (0..slots).map(|_| Vec::with_capacity(chunk)).collect();
+        let mut free: Vec<Vec<u8>> = (0..slots).map(|_| Vec::with_capacity(span)).collect();
         let mut issued = 0usize;
         let mut stored = 0usize;
         let mut finished = false;
         let mut ready: BTreeMap<usize, Done> = BTreeMap::new();
         loop {
             while !finished && let Some(buf) = free.pop() {
-                match source.next_job(buf, issued, chunk)? {
+                match source.next_job(buf, issued, span)? {
                     Ok(job) => {
                         job_tx.send(job).map_err(|_| worker_gone())?;
                         issued = issued.saturating_add(1);
@@ -167,7 +171,9 @@ pub(crate) fn run<R: Read>(
                 let d = done_rx.recv().map_err(|_| worker_gone())?;
                 ready.insert(d.index, d);
             };
-            consume(&done.leaf?, &done.buf)?;
+            for (leaf, data) in done.leaves?.iter().zip(done.buf.chunks(chunk)) {
+                consume(leaf, data)?;
+            }
             free.push(done.buf);
             stored = stored.saturating_add(1);
         }
@@ -190,15 +196,19 @@ fn worker(
         };
         let mut buf = job.buf;
         // A panic here must not leave the caller waiting for this chunk forever.
-        let leaf = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            read_job(file, job.read, &mut buf).map(|()| make_leaf(opts, &buf))
+        let leaves = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            read_job(file, job.read, &mut buf).map(|()| {
+                buf.chunks(opts.chunk_size)
+                    .map(|c| make_leaf(opts, c))
+                    .collect()
+            })
         }))
         .unwrap_or_else(|_| Err(worker_gone()));
         if done
             .send(Done {
                 index: job.index,
                 buf,
-                leaf,
+                leaves,
             })
             .is_err()
         {
