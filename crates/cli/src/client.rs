@@ -412,10 +412,7 @@ fn commp(path: &Path, json: bool) -> anyhow::Result<()> {
         );
     }
     let bar = progress::bytes(meta.len(), "commP");
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    // Reads the next batch while the current one is hashed on every core.
-    let c = flowcoin_proofs::commp_of_reader(bar.wrap_read(file))
+    let c = flowcoin_proofs::commp_of_file_with_progress(path, &|n| bar.inc(n))
         .with_context(|| format!("computing the commP of {}", path.display()))?;
     bar.finish_and_clear();
     print_commp(&c, json)

@@ -7,7 +7,8 @@
 //! (each subtree stays in a core's cache), and the roots are folded left to right by a
 //! frontier of at most 59 nodes. The zero tail is never hashed: it is filled with the
 //! precomputed zero-subtree roots. Memory is the current batch (about 8 MiB; 16 MiB for
-//! [`commp_of_reader`], which reads the next batch while hashing this one) plus 128 KiB of
+//! [`commp_of_reader`], which reads the next batch while hashing this one; two chunk buffers
+//! per thread for [`commp_of_file`], whose threads read their own chunks) plus 128 KiB of
 //! scratch per thread, whatever the payload size.
 
 use std::fs::File;
@@ -251,18 +252,68 @@ pub fn commp_of_reader(mut reader: impl Read) -> Result<PieceCommitment, CommpEr
 
 /// The commitment of a file's content.
 pub fn commp_of_file(path: &Path) -> Result<PieceCommitment, CommpError> {
+    commp_of_file_with_progress(path, &|_| {})
+}
+
+/// [`commp_of_file`], reporting each chunk's bytes to `progress` as it is hashed (from any
+/// thread, in no particular order).
+///
+/// The chunks are read with positional reads by the threads that hash them, each into its own
+/// buffer that stays in its cache: the copy out of the page cache is spread over every core and
+/// memory stays at two chunk-sized buffers per thread. The file must not shrink meanwhile.
+pub fn commp_of_file_with_progress(
+    path: &Path,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<PieceCommitment, CommpError> {
+    use std::os::unix::fs::FileExt;
     let file_error = |source| CommpError::File {
         path: path.to_owned(),
         source,
     };
     let file = File::open(path).map_err(file_error)?;
-    commp_of_reader(file).map_err(|e| match e {
-        CommpError::Read(source) => file_error(source),
-        other => other,
-    })
+    let len = file.metadata().map_err(file_error)?.len();
+    let too_large = || CommpError::PayloadTooLarge { len };
+    let padded = PaddedPieceSize::for_payload(len).map_err(|_| too_large())?;
+    let chunk = CHUNK_PAYLOAD as u64;
+    let whole = len.checked_div(chunk).unwrap_or(0);
+    let read_at = |buf: &mut [u8], at: u64| {
+        file.read_exact_at(buf, at).map_err(|e| {
+            file_error(if e.kind() == ErrorKind::UnexpectedEof {
+                io::Error::other("the file shrank while its commP was computed")
+            } else {
+                e
+            })
+        })
+    };
+    let roots: Vec<Result<Node, CommpError>> = (0..whole)
+        .into_par_iter()
+        .map_init(
+            || (vec![0u8; CHUNK_PAYLOAD], Vec::new()),
+            |(buf, scratch), i| {
+                read_at(buf, i.saturating_mul(chunk))?;
+                progress(chunk);
+                Ok(subtree_root(buf, scratch))
+            },
+        )
+        .collect();
+    let mut frontier = Frontier::default();
+    for root in roots {
+        frontier.push(CHUNK_LEVEL, root?).map_err(|_| too_large())?;
+    }
+    let tail_len = len.saturating_sub(whole.saturating_mul(chunk));
+    if tail_len > 0 {
+        let mut tail = vec![0u8; usize::try_from(tail_len).unwrap_or(CHUNK_PAYLOAD)];
+        read_at(&mut tail, whole.saturating_mul(chunk))?;
+        progress(tail_len);
+        let (level, root) = tail_root(&tail);
+        frontier.push(level, root).map_err(|_| too_large())?;
+    }
+    let root = frontier
+        .finish(piece_level(padded))
+        .map_err(|_| too_large())?;
+    PieceCommitment::new(root, padded, len).map_err(|_| too_large())
 }
 
-/// Reads until `buf` is full or the reader is exhausted; returns the bytes read.
 fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0usize;
     while let Some(rest) = buf.get_mut(filled..).filter(|rest| !rest.is_empty()) {
@@ -474,12 +525,27 @@ mod tests {
 
     #[test]
     fn file_commitment_matches_bytes() {
-        let data = data(CHUNK_PAYLOAD * 2 + 17);
-        let mut file = tempfile::NamedTempFile::new().unwrap();
-        file.write_all(&data).unwrap();
-        assert_eq!(
-            commp_of_file(file.path()).unwrap(),
-            commp_of_bytes(&data).unwrap()
-        );
+        // Empty, tiny, around one chunk, and more chunks than one batch.
+        for len in [
+            0,
+            1,
+            126,
+            127,
+            CHUNK_PAYLOAD - 1,
+            CHUNK_PAYLOAD,
+            CHUNK_PAYLOAD * 2 + 17,
+            BATCH_PAYLOAD + CHUNK_PAYLOAD * 3 + 5,
+        ] {
+            let data = data(len);
+            let mut file = tempfile::NamedTempFile::new().unwrap();
+            file.write_all(&data).unwrap();
+            let seen = std::sync::atomic::AtomicU64::new(0);
+            let from_file = commp_of_file_with_progress(file.path(), &|n| {
+                seen.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+            })
+            .unwrap();
+            assert_eq!(from_file, commp_of_bytes(&data).unwrap(), "{len} bytes");
+            assert_eq!(seen.into_inner(), len as u64);
+        }
     }
 }

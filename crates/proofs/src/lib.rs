@@ -58,7 +58,7 @@ mod piece_cid;
 pub use comm_d::{CommDError, comm_d};
 pub use commp::{
     BATCH_PAYLOAD, CHUNK_PAYLOAD, CommpError, CommpWriter, commp_of_bytes, commp_of_file,
-    commp_of_reader,
+    commp_of_file_with_progress, commp_of_reader,
 };
 pub use piece_cid::{
     FIL_COMMITMENT_UNSEALED, FR32_SHA256_TRUNC254_PADBINTREE, MAX_PIECE_CID_BYTES,
