@@ -59,7 +59,7 @@ pub fn run(repo: &Repo, cmd: CarCommand) -> anyhow::Result<()> {
 
 fn export(repo: &Repo, cid: &str, output: &Path) -> anyhow::Result<()> {
     let cid = parse_cid(cid)?;
-    let store = repo.store()?;
+    let store = repo.existing_store()?;
     if !store.has(&cid)? {
         bail!("{cid} is not in the store (import it first, or see `flowcoin client ls`)");
     }
@@ -210,7 +210,7 @@ pub fn pieces(
     let cid = parse_cid(cid)?;
     let padded: PaddedPieceSize = max_piece_size.parse()?;
     let capacity = UnpaddedPieceSize::from(padded).bytes();
-    let store = repo.store()?;
+    let store = repo.existing_store()?;
     if !store.has(&cid)? {
         bail!("{cid} is not in the store (import it first)");
     }

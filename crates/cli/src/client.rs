@@ -167,7 +167,7 @@ pub fn run(repo: &Repo, cmd: ClientCommand) -> anyhow::Result<()> {
             offset,
             length,
         } => {
-            let store = repo.store()?;
+            let store = repo.existing_store()?;
             let ex = Exporter::new(&store);
             let cid = ex.resolve_str(&target)?;
             let stdout = std::io::stdout();
@@ -177,7 +177,7 @@ pub fn run(repo: &Repo, cmd: ClientCommand) -> anyhow::Result<()> {
             Ok(())
         }
         ClientCommand::Get { target, output } => {
-            let store = repo.store()?;
+            let store = repo.existing_store()?;
             let ex = Exporter::new(&store);
             let cid = ex.resolve_str(&target)?;
             ex.get(&cid, &output)?;
@@ -187,7 +187,7 @@ pub fn run(repo: &Repo, cmd: ClientCommand) -> anyhow::Result<()> {
         ClientCommand::Ls { json } => ls(repo, json),
         ClientCommand::Rm { cid, json } => rm(repo, &cid, json),
         ClientCommand::Gc { json } => {
-            let store = repo.store()?;
+            let store = repo.existing_store()?;
             let report = store.gc()?;
             if json {
                 print_json(&serde_json::to_value(report)?)
@@ -203,7 +203,7 @@ pub fn run(repo: &Repo, cmd: ClientCommand) -> anyhow::Result<()> {
         }
         ClientCommand::Verify { json } => verify(repo, json),
         ClientCommand::Stat { json } => {
-            let stats = repo.store()?.stats()?;
+            let stats = repo.existing_store()?.stats()?;
             if json {
                 return print_json(&serde_json::to_value(stats)?);
             }
@@ -317,7 +317,7 @@ fn pin_kind_name(kind: PinKind) -> &'static str {
 }
 
 fn ls(repo: &Repo, json: bool) -> anyhow::Result<()> {
-    let store = repo.store()?;
+    let store = repo.existing_store()?;
     let mut pins = store.pins()?;
     pins.sort_by(|a, b| {
         a.1.created
@@ -347,7 +347,7 @@ fn ls(repo: &Repo, json: bool) -> anyhow::Result<()> {
 
 fn rm(repo: &Repo, cid: &str, json: bool) -> anyhow::Result<()> {
     let cid = parse_cid(cid)?;
-    let store = repo.store()?;
+    let store = repo.existing_store()?;
     if !store.unpin(&cid)? {
         bail!("{cid} is not pinned (see `flowcoin client ls`)");
     }
@@ -372,7 +372,7 @@ fn gc_with_message(store: &DiskStore) -> anyhow::Result<flowcoin_dag::store::GcR
 }
 
 fn verify(repo: &Repo, json: bool) -> anyhow::Result<()> {
-    let store = repo.store()?;
+    let store = repo.existing_store()?;
     let total = store.stats()?.live_bytes;
     let bar = progress::bytes(total, "verifying");
     let report = store.verify(&mut |n| bar.inc(n))?;

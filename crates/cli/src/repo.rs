@@ -23,6 +23,18 @@ impl Repo {
         Repo { root }
     }
 
+    /// Opens the blockstore under `db/`, which must exist (commands that only read or remove
+    /// data should not create a repository as a side effect).
+    pub fn existing_store(&self) -> anyhow::Result<DiskStore> {
+        if !self.root.join("db").join("index.redb").exists() {
+            anyhow::bail!(
+                "no Flowcoin repository at {} (import something first, or set FLOWCOIN_PATH / --repo)",
+                self.root.display()
+            );
+        }
+        self.store()
+    }
+
     /// Opens (creating if needed) the blockstore under `db/`.
     pub fn store(&self) -> anyhow::Result<DiskStore> {
         let dir = self.root.join("db");

@@ -452,3 +452,29 @@ fn bad_options_give_clear_errors() {
     let err = fails(&repo, &["client", "commp", s(tmp.path())]);
     assert!(err.contains("directory"), "{err}");
 }
+
+#[test]
+fn read_commands_do_not_create_a_repository() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("nothing-here");
+    for args in [
+        &["client", "ls"][..],
+        &[
+            "client",
+            "cat",
+            "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o",
+        ],
+        &["client", "verify"],
+        &[
+            "car",
+            "export",
+            "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o",
+            "-o",
+            "x.car",
+        ],
+    ] {
+        let err = fails(&repo, args);
+        assert!(err.contains("no Flowcoin repository"), "{args:?}: {err}");
+    }
+    assert!(!repo.exists());
+}

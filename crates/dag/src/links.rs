@@ -20,10 +20,21 @@ pub enum LinksError {
         /// The decoder's message.
         reason: String,
     },
+    /// The codec is not one whose links this node can follow.
+    #[error(
+        "block {cid} has codec {codec:#x}, whose links flowcoin cannot follow (supported: raw, dag-pb, dag-cbor)"
+    )]
+    UnsupportedCodec {
+        /// The block.
+        cid: Cid,
+        /// Its codec.
+        codec: u64,
+    },
 }
 
-/// The CIDs `data` (the block `cid`) links to, in order. Codecs without links (raw) and codecs
-/// this node does not interpret yield no links.
+/// The CIDs `data` (the block `cid`) links to, in order. Raw blocks have none. Codecs this
+/// node cannot read links from (dag-json, …) are an error rather than "no links": treating
+/// them as leaves would let garbage collection delete what they link to.
 pub fn links(cid: &Cid, data: &[u8]) -> Result<Vec<Cid>, LinksError> {
     match cid.codec() {
         DAG_PB => PbNode::decode_borrowed(data)
@@ -39,6 +50,6 @@ pub fn links(cid: &Cid, data: &[u8]) -> Result<Vec<Cid>, LinksError> {
             reason: e.to_string(),
         }),
         RAW => Ok(Vec::new()),
-        _ => Ok(Vec::new()),
+        codec => Err(LinksError::UnsupportedCodec { cid: *cid, codec }),
     }
 }

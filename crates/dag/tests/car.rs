@@ -233,3 +233,29 @@ fn incomplete_dags_are_refused_naming_the_missing_block() {
     assert!(err.contains(&missing.to_string()), "{err}");
     assert_eq!(store.stats().unwrap().blocks, 0);
 }
+
+#[test]
+fn blocks_whose_links_cannot_be_read_are_refused() {
+    // A dag-json block: GC could not see what it links to, so the store must not take it.
+    let block = b"{}";
+    let cid = Cid::new_v1(0x0129, flowcoin_dag::hash::HashFn::Sha2_256.digest(block));
+    let mut w = flowcoin_dag::car::CarWriter::new(Vec::new(), &[cid]).unwrap();
+    w.write_block(&cid, block).unwrap();
+    let car = w.finish().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = DiskStore::open(dir.path()).unwrap();
+    let err = import_cars(&store, vec![("j.car".to_string(), &car[..])])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("cannot follow") && err.contains(&cid.to_string()),
+        "{err}"
+    );
+    assert_eq!(store.stats().unwrap().blocks, 0);
+    assert!(
+        inspect(&car[..])
+            .unwrap_err()
+            .to_string()
+            .contains("cannot follow")
+    );
+}
