@@ -47,9 +47,12 @@
 //! The design (how commP is parallelised, what each CID holds) and how to run the benchmark
 //! are in the crate's `README.md`.
 
+pub mod fr;
 pub mod fr32;
 pub mod hasher;
 pub mod merkle;
+pub mod poseidon;
+pub mod sdr;
 
 mod comm_d;
 mod commp;

@@ -1,0 +1,1 @@
+//! The SDR parent graph and its on-disk cache (being written).

@@ -1,0 +1,1 @@
+//! SDR parameters per sector size, porep_id and replica_id (being written).
