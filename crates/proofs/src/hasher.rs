@@ -24,7 +24,7 @@ pub type Node = [u8; NODE_SIZE];
 const PARALLEL_MIN_PAIRS: usize = 4096;
 
 /// SHA-256 initial state (FIPS 180-4 §5.3.3).
-const IV: [u32; 8] = [
+pub(crate) const IV: [u32; 8] = [
     0x6a09_e667,
     0xbb67_ae85,
     0x3c6e_f372,

@@ -103,6 +103,46 @@ impl<X: XofReader> Read for VectorReader<X> {
     }
 }
 
+/// Domain prefix of the seal-vector streams (`testdata/vectors/seal-vectors.json`, `generator`).
+const SEAL_DOMAIN: &[u8] = b"flowcoin-seal-vectors/v1 seed=";
+
+/// The first `n` bytes of the seal-vector stream `label` for `seed`:
+/// SHAKE128(`"flowcoin-seal-vectors/v1 seed=" ‖ decimal seed ‖ " " ‖ label`).
+pub fn seal_stream(seed: u64, label: &str, n: usize) -> Vec<u8> {
+    let mut h = Shake128::default();
+    h.update(SEAL_DOMAIN);
+    h.update(seed.to_string().as_bytes());
+    h.update(b" ");
+    h.update(label.as_bytes());
+    let mut out = vec![0u8; n];
+    XofReader::read(&mut h.finalize_xof(), &mut out);
+    out
+}
+
+/// A 32-byte seal-vector input (`prover_id`, `ticket`, `seed`, `post_randomness`): the first 32
+/// bytes of its stream with byte 31 masked by 0x3F.
+pub fn seal_input32(seed: u64, label: &str) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(&seal_stream(seed, label, 32));
+    out[31] &= 0x3f;
+    out
+}
+
+/// The seal-vector sector number: the first 8 bytes of its stream as u64 LE, masked to 40 bits.
+pub fn seal_sector_number(seed: u64) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&seal_stream(seed, "sector_number", 8));
+    u64::from_le_bytes(b) & ((1 << 40) - 1)
+}
+
+/// `testdata/vectors/seal-vectors.json`, parsed.
+pub fn seal_vectors() -> serde_json::Value {
+    let path = testdata_dir().join("vectors/seal-vectors.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).expect("seal-vectors.json is JSON")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,6 +162,27 @@ mod tests {
     fn random_stream_matches_gen_py() {
         // First bytes of SHAKE128(b"fil-import-vectors/v1 seed=1"), from Python's hashlib.
         assert_eq!(vector_bytes(1, 8), [91, 47, 54, 73, 46, 222, 48, 141]);
+    }
+
+    #[test]
+    fn seal_inputs_match_the_vectors() {
+        let doc = seal_vectors();
+        for v in doc["vectors"].as_array().unwrap() {
+            let seed = v["seed"].as_u64().unwrap();
+            let inputs = &v["inputs"];
+            let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+            for label in ["prover_id", "ticket", "seed", "post_randomness"] {
+                assert_eq!(
+                    hex(&seal_input32(seed, label)),
+                    inputs[label].as_str().unwrap(),
+                    "{label}"
+                );
+            }
+            assert_eq!(
+                seal_sector_number(seed),
+                inputs["sector_number"].as_u64().unwrap()
+            );
+        }
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Stacked-DRG Proof-of-Replication, bit-compatible with Filecoin's V1_1 proofs.
 //!
 //! - [`params`]: the per-sector-size parameter table, `porep_id` and `replica_id`;
-//! - [`graph`]: the DRG (6 base parents) and expander (8 parents) graph and its parent cache.
+//! - [`graph`]: the DRG (6 base parents) and expander (8 parents) graph and its parent cache;
+//! - [`label`]: labeling (PC1), the sequential SHA-256 chain over the layers.
 
 pub mod graph;
+pub mod label;
 pub mod params;
