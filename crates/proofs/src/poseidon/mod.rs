@@ -1,1 +1,178 @@
-//! Poseidon over the BLS12-381 scalar field, compatible with neptune (being written).
+//! Poseidon over the BLS12-381 scalar field, bit-compatible with neptune as Filecoin uses it,
+//! and the Poseidon Merkle trees of SDR (TreeC, TreeR).
+//!
+//! The hash is neptune's `Poseidon::new_with_preimage(preimage, &PoseidonConstants::new())`:
+//! `Strength::Standard`, x^5 S-box, R_F = 8, R_P from neptune's round numbers, the Merkle-tree
+//! domain tag 2^arity − 1 in state[0], and the arity equal to the number of inputs. Filecoin
+//! hashes tree nodes with it (arity 8, and 2 or 8 for the top of compound trees), TreeC columns
+//! (arity = number of layers: 2 or 11), and CommR = hash of (CommC, CommRLast) with arity 2.
+//! How the constants are derived is in [`PoseidonConstants`]'s module documentation; the
+//! derivation runs once per arity and process, on first use.
+//!
+//! Nodes are 32-byte little-endian field elements ([`crate::fr`]); functions that take nodes
+//! reject non-canonical ones with an error where rust-fil-proofs would panic.
+//!
+//! ```
+//! use flowcoin_proofs::fr::{Fr, node_from_fr};
+//! use flowcoin_proofs::poseidon::{comm_r, hash, hash2};
+//!
+//! let inputs: Vec<Fr> = (0..2u64).map(Fr::from).collect();
+//! let digest = hash(&inputs)?;
+//! assert_eq!(digest, hash2(&inputs[0], &inputs[1]));
+//! // neptune's known answer for arity 2 (big-endian hex).
+//! let be: String = digest.to_bytes_be().iter().map(|b| format!("{b:02x}")).collect();
+//! assert_eq!(be, "396508d75e76a56b739e0fd902efe161a6fba9339d05a69d2e203c369a02e7ff");
+//!
+//! // CommR from CommC and CommRLast, as 32-byte little-endian nodes.
+//! let r = comm_r(&node_from_fr(&inputs[0]), &node_from_fr(&inputs[1]))?;
+//! assert_eq!(r, node_from_fr(&digest));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod constants;
+mod matrix;
+mod permutation;
+
+use ff::Field;
+
+pub use constants::{FULL_ROUNDS, PoseidonConstants, SUPPORTED_ARITIES, constants, partial_rounds};
+
+use crate::fr::{Fr, FrError, fr_from_node, node_from_fr};
+use crate::hasher::{NODE_SIZE, Node};
+
+/// Why a Poseidon hash could not be computed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PoseidonError {
+    /// The number of inputs is not an arity neptune (and so this module) has parameters for.
+    #[error(
+        "Poseidon over {arity} inputs is not supported (the arity must be one of 2, 4, 8, 11, \
+         16, 24, 36)"
+    )]
+    UnsupportedArity {
+        /// The number of inputs given.
+        arity: usize,
+    },
+    /// An input node is not a canonical field element.
+    #[error("input {index} of the Poseidon hash: {source}")]
+    NonCanonicalInput {
+        /// Position of the input.
+        index: usize,
+        /// The decoding error.
+        source: FrError,
+    },
+    /// A byte buffer of inputs is not a whole number of 32-byte nodes.
+    #[error("{len} bytes are not a whole number of {NODE_SIZE}-byte nodes")]
+    NotWholeNodes {
+        /// Length of the buffer in bytes.
+        len: usize,
+    },
+}
+
+/// Hashes `preimage` with arity `preimage.len()`.
+pub fn hash(preimage: &[Fr]) -> Result<Fr, PoseidonError> {
+    let arity = preimage.len();
+    let unsupported = PoseidonError::UnsupportedArity { arity };
+    let c = constants(arity).ok_or(unsupported.clone())?;
+    // Each supported arity gets a permutation specialised to its width.
+    match arity {
+        2 => Ok(hash_fixed::<3>(preimage, c)),
+        4 => Ok(hash_fixed::<5>(preimage, c)),
+        8 => Ok(hash_fixed::<9>(preimage, c)),
+        11 => Ok(hash_fixed::<12>(preimage, c)),
+        16 => Ok(hash_fixed::<17>(preimage, c)),
+        24 => Ok(hash_fixed::<25>(preimage, c)),
+        36 => Ok(hash_fixed::<37>(preimage, c)),
+        _ => Err(unsupported),
+    }
+}
+
+/// The arity-2 hash: CommR = hash2(CommC, CommRLast), and the top of 8-8-2 trees.
+pub fn hash2(a: &Fr, b: &Fr) -> Fr {
+    hash_fixed::<3>(&[*a, *b], constants::arity2())
+}
+
+/// The arity-8 hash of Filecoin's oct-trees.
+pub fn hash8(children: &[Fr; 8]) -> Fr {
+    hash_fixed::<9>(children, constants::arity8())
+}
+
+/// The arity-11 hash of the TreeC columns of 11-layer sectors (32 GiB, 64 GiB).
+pub fn hash11(column: &[Fr; 11]) -> Fr {
+    hash_fixed::<12>(column, constants::arity11())
+}
+
+/// The permutation applied by its definition (no precomputed shortcuts): slow, and only here
+/// as the reference the fast path is tested against.
+pub fn hash_unoptimized(preimage: &[Fr]) -> Result<Fr, PoseidonError> {
+    let arity = preimage.len();
+    let c = constants(arity).ok_or(PoseidonError::UnsupportedArity { arity })?;
+    let mut state: Vec<Fr> = std::iter::once(c.domain_tag())
+        .chain(preimage.iter().copied())
+        .collect();
+    permutation::permute_plain(&mut state, c);
+    Ok(state.get(1).copied().unwrap_or(Fr::ZERO))
+}
+
+/// Hashes `W − 1` inputs: state = [domain tag, inputs…], digest = state[1] after the
+/// permutation. Callers pass exactly `W − 1` inputs.
+#[inline]
+fn hash_fixed<const W: usize>(inputs: &[Fr], c: &PoseidonConstants) -> Fr {
+    let mut state = [Fr::ZERO; W];
+    if let Some((tag, rest)) = state.split_first_mut() {
+        *tag = c.domain_tag();
+        rest.iter_mut().zip(inputs).for_each(|(s, x)| *s = *x);
+    }
+    permutation::permute(&mut state, c);
+    state.get(1).copied().unwrap_or(Fr::ZERO)
+}
+
+/// Hashes nodes (32-byte little-endian field elements) with arity `nodes.len()`.
+pub fn hash_nodes(nodes: &[Node]) -> Result<Node, PoseidonError> {
+    let frs = nodes
+        .iter()
+        .enumerate()
+        .map(|(index, node)| decode_input(index, node))
+        .collect::<Result<Vec<Fr>, _>>()?;
+    hash(&frs).map(|fr| node_from_fr(&fr))
+}
+
+/// Hashes consecutive 32-byte nodes packed in one buffer (e.g. the children of a tree node as
+/// stored in a level), with arity `children.len() / 32`.
+pub fn hash_node_bytes(children: &[u8]) -> Result<Node, PoseidonError> {
+    if !children.len().is_multiple_of(NODE_SIZE) {
+        return Err(PoseidonError::NotWholeNodes {
+            len: children.len(),
+        });
+    }
+    let frs = children
+        .chunks_exact(NODE_SIZE)
+        .enumerate()
+        .map(|(index, chunk)| {
+            let node = <&Node>::try_from(chunk).map_err(|_| PoseidonError::NotWholeNodes {
+                len: children.len(),
+            })?;
+            decode_input(index, node)
+        })
+        .collect::<Result<Vec<Fr>, _>>()?;
+    hash(&frs).map(|fr| node_from_fr(&fr))
+}
+
+/// The TreeC leaf of one node: the Poseidon hash of its column, the node's label in every SDR
+/// layer (layer 1 first), with arity = number of layers (rust-fil-proofs
+/// `hash_single_column`). Labels are sha256-trunc254 values, always canonical.
+pub fn column_hash(labels: &[Node]) -> Result<Node, PoseidonError> {
+    hash_nodes(labels)
+}
+
+/// CommR = Poseidon_arity2(CommC, CommRLast), on 32-byte little-endian nodes (rust-fil-proofs
+/// storage-proofs-porep `stacked/vanilla/proof.rs`: `hash2(&comm_c, &comm_r_last)`).
+pub fn comm_r(comm_c: &Node, comm_r_last: &Node) -> Result<Node, PoseidonError> {
+    let c = decode_input(0, comm_c)?;
+    let r = decode_input(1, comm_r_last)?;
+    Ok(node_from_fr(&hash2(&c, &r)))
+}
+
+fn decode_input(index: usize, node: &Node) -> Result<Fr, PoseidonError> {
+    fr_from_node(node).map_err(|source| PoseidonError::NonCanonicalInput { index, source })
+}
