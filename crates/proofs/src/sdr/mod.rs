@@ -2,9 +2,11 @@
 //!
 //! - [`params`]: the per-sector-size parameter table, `porep_id` and `replica_id`;
 //! - [`graph`]: the DRG (6 base parents) and expander (8 parents) graph and its parent cache;
+//! - [`cache`]: the on-disk parent cache (56 bytes per node) and its sequential reader;
 //! - [`label`]: labeling (PC1), the sequential SHA-256 chain over the layers;
 //! - [`tree_file`]: Merkle trees on disk (TreeD, TreeC, TreeR) and their inclusion paths.
 
+pub mod cache;
 pub mod graph;
 pub mod label;
 pub mod params;
