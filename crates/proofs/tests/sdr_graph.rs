@@ -438,7 +438,15 @@ fn seal_vector_layers_from_the_cache() {
             let (before, rest) = layers.split_at_mut(index);
             let prev = before.last().map(Vec::as_slice);
             let layer = index as u32 + 1;
-            label_layer(&replica, layer, &mut reader, prev, &mut rest[0]).unwrap();
+            label_layer(
+                &replica,
+                layer,
+                &mut reader,
+                prev,
+                &mut rest[0],
+                &mut |_| {},
+            )
+            .unwrap();
             assert_eq!(
                 hex::encode(Sha256::digest(&rest[0])),
                 expected["sha256"].as_str().unwrap(),
@@ -446,7 +454,7 @@ fn seal_vector_layers_from_the_cache() {
             );
             if params.nodes <= 64 {
                 let mut direct = vec![0u8; bytes];
-                label_layer(&replica, layer, &mut graph, prev, &mut direct).unwrap();
+                label_layer(&replica, layer, &mut graph, prev, &mut direct, &mut |_| {}).unwrap();
                 assert_eq!(direct, rest[0], "{name} layer {layer}");
             }
         }

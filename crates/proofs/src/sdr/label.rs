@@ -162,13 +162,15 @@ fn node_at(layer: &[u8], i: u32) -> Option<&Node> {
 }
 
 /// Computes one whole layer into `out` (nodes × 32 bytes). `prev` is the previous layer, for
-/// layers after the first (expander parents come from it).
+/// layers after the first (expander parents come from it). `progress` is called with the
+/// number of nodes labeled so far, every 65 536 nodes and at the end.
 pub fn label_layer(
     replica_id: &Node,
     layer: u32,
     parents: &mut dyn ParentSource,
     prev: Option<&[u8]>,
     out: &mut [u8],
+    progress: &mut dyn FnMut(u64),
 ) -> Result<(), LabelError> {
     let nodes = (out.len() / NODE_SIZE) as u64;
     if !out.len().is_multiple_of(NODE_SIZE) || prev.is_some_and(|p| p.len() != out.len()) {
@@ -218,7 +220,11 @@ pub fn label_layer(
         if let Some(dst) = out.get_mut(start..start.saturating_add(NODE_SIZE)) {
             dst.copy_from_slice(&label);
         }
+        if v & 0xffff == 0xffff {
+            progress(v.saturating_add(1));
+        }
     }
+    progress(nodes);
     Ok(())
 }
 

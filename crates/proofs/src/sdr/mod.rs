@@ -4,10 +4,12 @@
 //! - [`graph`]: the DRG (6 base parents) and expander (8 parents) graph and its parent cache;
 //! - [`cache`]: the on-disk parent cache (56 bytes per node) and its sequential reader;
 //! - [`label`]: labeling (PC1), the sequential SHA-256 chain over the layers;
-//! - [`tree_file`]: Merkle trees on disk (TreeD, TreeC, TreeR) and their inclusion paths.
+//! - [`tree_file`]: Merkle trees on disk (TreeD, TreeC, TreeR) and their inclusion paths;
+//! - [`seal`]: sealing a sector (TreeD, labels, TreeC, replica, TreeR, CommR).
 
 pub mod cache;
 pub mod graph;
 pub mod label;
 pub mod params;
+pub mod seal;
 pub mod tree_file;

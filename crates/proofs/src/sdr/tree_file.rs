@@ -27,8 +27,9 @@ const CHUNK_NODES: usize = 1 << 16;
 pub trait TreeHasher: Sync {
     /// Children per parent (2 or 8).
     fn arity(&self) -> usize;
-    /// The parent of `children`, `arity` consecutive 32-byte nodes.
-    fn hash(&self, children: &[u8]) -> Node;
+    /// The parent of `children`, `arity` consecutive 32-byte nodes; `None` if they are not
+    /// valid inputs (for Poseidon: not canonical field elements).
+    fn hash(&self, children: &[u8]) -> Option<Node>;
 }
 
 /// The binary sha256-trunc254 tree of commP and TreeD.
@@ -39,8 +40,24 @@ impl TreeHasher for Sha256Tree {
     fn arity(&self) -> usize {
         2
     }
-    fn hash(&self, children: &[u8]) -> Node {
-        <&[u8; 64]>::try_from(children).map_or([0u8; NODE_SIZE], node_hash_pair)
+    fn hash(&self, children: &[u8]) -> Option<Node> {
+        <&[u8; 64]>::try_from(children).ok().map(node_hash_pair)
+    }
+}
+
+/// The 8-ary Poseidon tree of TreeC and TreeR (neptune's Merkle hash of arity 8).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PoseidonTree;
+
+impl TreeHasher for PoseidonTree {
+    fn arity(&self) -> usize {
+        8
+    }
+    fn hash(&self, children: &[u8]) -> Option<Node> {
+        if children.len() != 8 * NODE_SIZE {
+            return None;
+        }
+        crate::poseidon::hash_node_bytes(children).ok()
     }
 }
 
@@ -72,6 +89,14 @@ pub enum TreeError {
         index: u64,
         /// Leaf count.
         leaves: u64,
+    },
+    /// A group of nodes that the tree's hash refuses (a corrupt leaf file).
+    #[error("{path}: nodes {first}.. are not valid inputs to the tree hash")]
+    BadNodes {
+        /// The file holding them.
+        path: String,
+        /// Index of the first node of the chunk.
+        first: u64,
     },
     /// The tree file is shorter than its shape requires.
     #[error("tree file {path} is {got} bytes, expected {expected} (rebuild the sector cache)")]
@@ -175,7 +200,11 @@ impl TreeFile {
                     let hashed: Vec<Node> = chunk
                         .par_chunks(arity.saturating_mul(NODE_SIZE))
                         .map(|g| hasher.hash(g))
-                        .collect();
+                        .collect::<Option<Vec<Node>>>()
+                        .ok_or_else(|| TreeError::BadNodes {
+                            path: below.2.display().to_string(),
+                            first: done,
+                        })?;
                     for node in &hashed {
                         w.write_all(node).map_err(|e| io_err(&tmp, e))?;
                     }
@@ -301,7 +330,7 @@ pub fn root_from_path(leaf: &Node, path: &[PathLevel], hasher: &dyn TreeHasher) 
             };
             slot.copy_from_slice(src);
         }
-        node = hasher.hash(&group);
+        node = hasher.hash(&group)?;
     }
     Some(node)
 }
