@@ -162,7 +162,7 @@ impl PoseidonConstants {
         self.partial_rounds
     }
 
-    /// The Merkle-tree domain tag 2^arity − 1 placed in state[0].
+    /// The Merkle-tree domain tag 2^arity − 1 placed in `state[0]`.
     pub fn domain_tag(&self) -> Fr {
         self.domain_tag
     }

@@ -1,20 +1,35 @@
 //! Poseidon over the BLS12-381 scalar field, bit-compatible with neptune as Filecoin uses it,
 //! and the Poseidon Merkle trees of SDR (TreeC, TreeR).
 //!
-//! The hash is neptune's `Poseidon::new_with_preimage(preimage, &PoseidonConstants::new())`:
+//! # The hash
+//!
+//! neptune's `Poseidon::new_with_preimage(preimage, &PoseidonConstants::new()).hash()`:
 //! `Strength::Standard`, x^5 S-box, R_F = 8, R_P from neptune's round numbers, the Merkle-tree
-//! domain tag 2^arity − 1 in state[0], and the arity equal to the number of inputs. Filecoin
+//! domain tag 2^arity − 1 in `state[0]`, and the arity equal to the number of inputs. Filecoin
 //! hashes tree nodes with it (arity 8, and 2 or 8 for the top of compound trees), TreeC columns
 //! (arity = number of layers: 2 or 11), and CommR = hash of (CommC, CommRLast) with arity 2.
 //! How the constants are derived is in [`PoseidonConstants`]'s module documentation; the
-//! derivation runs once per arity and process, on first use.
+//! derivation runs once per arity and process, on first use. Nodes are 32-byte little-endian
+//! field elements ([`crate::fr`]); functions that take nodes reject non-canonical ones with an
+//! error where rust-fil-proofs would panic.
 //!
-//! Nodes are 32-byte little-endian field elements ([`crate::fr`]); functions that take nodes
-//! reject non-canonical ones with an error where rust-fil-proofs would panic.
+//! # The trees
+//!
+//! [`TreeShape`] is Filecoin's base-sub-top shape ([`TreeShape::for_sector`]); the root of a
+//! compound tree is that of one tree whose top levels have the sub and top arities, so CommC
+//! and CommRLast come out as rust-fil-proofs computes them. [`PoseidonTree`] builds on every
+//! core from a [`LeafSource`] (bytes, a [`FileLeaves`] file, or [`ColumnLeaves`] for TreeC) or
+//! from leaves pushed into a [`TreeBuilder`], in bounded memory (see the `tree` module notes:
+//! the kept levels, at most 1/7 of the leaves' size, plus about 40 MiB), keeps the levels above
+//! [`TreeConfig::discard_rows`] and proves leaves with [`InclusionProof`]s laid out as
+//! rust-fil-proofs lays out its `MerkleProof` paths. [`InclusionProof::verify`] never panics.
 //!
 //! ```
 //! use flowcoin_proofs::fr::{Fr, node_from_fr};
-//! use flowcoin_proofs::poseidon::{comm_r, hash, hash2};
+//! use flowcoin_proofs::poseidon::{
+//!     PoseidonTree, TreeConfig, TreeShape, comm_r, hash, hash2, hash_node_bytes,
+//! };
+//! use flowcoin_types::SectorSize;
 //!
 //! let inputs: Vec<Fr> = (0..2u64).map(Fr::from).collect();
 //! let digest = hash(&inputs)?;
@@ -23,19 +38,37 @@
 //! let be: String = digest.to_bytes_be().iter().map(|b| format!("{b:02x}")).collect();
 //! assert_eq!(be, "396508d75e76a56b739e0fd902efe161a6fba9339d05a69d2e203c369a02e7ff");
 //!
-//! // CommR from CommC and CommRLast, as 32-byte little-endian nodes.
-//! let r = comm_r(&node_from_fr(&inputs[0]), &node_from_fr(&inputs[1]))?;
-//! assert_eq!(r, node_from_fr(&digest));
+//! // TreeR of a 2 KiB sector: 64 replica nodes, an oct-tree of height 2.
+//! let replica: Vec<u8> = (0..64u64).flat_map(|i| node_from_fr(&Fr::from(i))).collect();
+//! let shape = TreeShape::for_sector(SectorSize::Size2KiB)?;
+//! let tree = PoseidonTree::build(shape, &replica[..], TreeConfig::default())?;
+//! let level_1: Vec<u8> = replica.chunks(8 * 32).flat_map(|c| hash_node_bytes(c).unwrap()).collect();
+//! assert_eq!(tree.root(), hash_node_bytes(&level_1)?);
+//! let proof = tree.prove(42, &replica[..])?;
+//! proof.verify(&shape, 42, &tree.root())?;
+//!
+//! // CommR from CommC and CommRLast.
+//! let comm_c = node_from_fr(&Fr::from(7u64));
+//! assert_eq!(comm_r(&comm_c, &tree.root())?, hash_node_bytes(&[comm_c, tree.root()].concat())?);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 mod constants;
+mod leaves;
 mod matrix;
 mod permutation;
+mod proof;
+mod shape;
+mod tree;
+mod tree_error;
 
 use ff::Field;
 
 pub use constants::{FULL_ROUNDS, PoseidonConstants, SUPPORTED_ARITIES, constants, partial_rounds};
+pub use leaves::{ColumnLeaves, FileLeaves, LeafSource};
+pub use proof::{InclusionProof, PathElement, ProofError};
+pub use shape::{MAX_TREE_HEIGHT, TreeShape};
+pub use tree::{MAX_CHUNK_LEAVES, PoseidonTree, TreeBuilder, TreeConfig, TreeError, tree_root};
 
 use crate::fr::{Fr, FrError, fr_from_node, node_from_fr};
 use crate::hasher::{NODE_SIZE, Node};
