@@ -127,7 +127,7 @@ fn truncations_and_trailing_bytes_are_rejected() {
     for len in [0, 3, 6, 70, bytes.len() / 2, bytes.len() - 1] {
         assert!(SealProof::decode(&bytes[..len]).is_err(), "{len}");
     }
-    let mut long = bytes.clone();
+    let mut long = bytes;
     long.push(0);
     assert!(
         SealProof::decode(&long)
@@ -162,7 +162,8 @@ fn swapped_openings_are_rejected() {
 #[test]
 fn other_public_inputs_are_rejected() {
     let s = sealed_2k();
-    let mutate: [(&str, fn(&mut SealPublicInputs)); 6] = [
+    type Mutation = (&'static str, fn(&mut SealPublicInputs));
+    let mutate: [Mutation; 6] = [
         ("comm_r", |p| p.comm_r[0] ^= 1),
         ("comm_d", |p| p.comm_d[0] ^= 1),
         ("seed", |p| p.seed[0] ^= 1),

@@ -6,13 +6,15 @@
 //! - [`label`]: labeling (PC1), the sequential SHA-256 chain over the layers;
 //! - [`tree_file`]: Merkle trees on disk (TreeD, TreeC, TreeR) and their inclusion paths;
 //! - [`seal`]: sealing a sector (TreeD, labels, TreeC, replica, TreeR, CommR);
-//! - [`commit`]: seal-commit vanilla proofs and their verification; [`proof`]: their encoding.
+//! - [`commit`]: seal-commit vanilla proofs and their verification; [`proof`]: their encoding;
+//! - [`post`]: Winning and Window PoSt challenges, vanilla proofs and verification.
 
 pub mod cache;
 pub mod commit;
 pub mod graph;
 pub mod label;
 pub mod params;
+pub mod post;
 pub mod proof;
 pub mod seal;
 pub mod tree_file;

@@ -5,8 +5,8 @@
 //! seal body  = comm_c[32] ‖ comm_r_last[32] ‖ u16 n ‖ n × challenge
 //! challenge  = u64 node ‖ opening(data, TreeD) ‖ opening(replica, TreeR) ‖ column(node)
 //!              ‖ u8 p ‖ p × column(parent)            (p = 14: 6 base then 8 expander parents)
-//! post body  = comm_c[32] ‖ comm_r_last[32] ‖ u16 s ‖ s × sector
-//! sector     = u64 sector_number ‖ comm_r[32] ‖ u16 n ‖ n × opening(replica, TreeR)
+//! post body  = u16 s ‖ s × sector ‖ u16 f ‖ f × u64 skipped sector number
+//! sector     = u64 sector_number ‖ comm_c[32] ‖ comm_r_last[32] ‖ u16 n ‖ n × opening(replica, TreeR)
 //! opening    = u64 index ‖ node[32] ‖ path
 //! column     = u64 index ‖ u8 l ‖ l × label[32] ‖ path
 //! path       = u8 levels ‖ levels × (u8 position ‖ u8 k ‖ k × sibling[32])
