@@ -142,6 +142,7 @@ mod full_seal {
     use super::*;
     use flowcoin_proofs::sdr::params::RegisteredSealProof;
     use flowcoin_proofs::sdr::seal::{NoProgress, SealInputs, SectorCache, seal};
+    use flowcoin_proofs::sdr::unseal::{UnsealInputs, unseal_range};
     use flowcoin_types::test_utils::{seal_input32, seal_sector_number};
 
     #[test]
@@ -214,6 +215,89 @@ mod full_seal {
                     "{name}"
                 );
             }
+
+            // Unsealing gives the data back: from the cache's key, and with the key regenerated.
+            let data = seal_stream(
+                seed,
+                "data",
+                v["sector_size"].as_u64().unwrap() as usize / 128 * 127,
+            );
+            let unseal_inputs = UnsealInputs {
+                proof: inputs.proof,
+                prover_id: inputs.prover_id,
+                sector_number: inputs.sector_number,
+                ticket: inputs.ticket,
+                comm_d: sealed.comm_d,
+            };
+            let mut out = Vec::new();
+            unseal_range(
+                &unseal_inputs,
+                &replica,
+                Some(&cache),
+                parents.path(),
+                0,
+                data.len() as u64,
+                &mut out,
+                &mut |_, _| {},
+            )
+            .unwrap();
+            assert!(out == data, "{name}: unseal from cache");
+            for (offset, len) in [
+                (0u64, 1u64),
+                (126, 3),
+                (1000, 1),
+                (data.len() as u64 - 5, 5),
+            ] {
+                let mut part = Vec::new();
+                unseal_range(
+                    &unseal_inputs,
+                    &replica,
+                    None,
+                    parents.path(),
+                    offset,
+                    len,
+                    &mut part,
+                    &mut |_, _| {},
+                )
+                .unwrap();
+                assert_eq!(
+                    part,
+                    &data[offset as usize..(offset + len) as usize],
+                    "{name}: range {offset}+{len}"
+                );
+            }
+            let mut wrong = unseal_inputs;
+            wrong.ticket[0] ^= 1;
+            let mut garbage = Vec::new();
+            unseal_range(
+                &wrong,
+                &replica,
+                None,
+                parents.path(),
+                0,
+                127,
+                &mut garbage,
+                &mut |_, _| {},
+            )
+            .unwrap();
+            assert_ne!(
+                garbage,
+                &data[..127],
+                "{name}: a wrong ticket cannot unseal"
+            );
+            assert!(
+                unseal_range(
+                    &unseal_inputs,
+                    &replica,
+                    None,
+                    parents.path(),
+                    data.len() as u64,
+                    1,
+                    &mut Vec::new(),
+                    &mut |_, _| {}
+                )
+                .is_err()
+            );
         }
     }
 }

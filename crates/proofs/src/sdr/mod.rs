@@ -7,7 +7,8 @@
 //! - [`tree_file`]: Merkle trees on disk (TreeD, TreeC, TreeR) and their inclusion paths;
 //! - [`seal`]: sealing a sector (TreeD, labels, TreeC, replica, TreeR, CommR);
 //! - [`commit`]: seal-commit vanilla proofs and their verification; [`proof`]: their encoding;
-//! - [`post`]: Winning and Window PoSt challenges, vanilla proofs and verification.
+//! - [`post`]: Winning and Window PoSt challenges, vanilla proofs and verification;
+//! - [`unseal`]: recovering the original bytes (or a range) from a replica.
 
 pub mod cache;
 pub mod commit;
@@ -18,3 +19,4 @@ pub mod post;
 pub mod proof;
 pub mod seal;
 pub mod tree_file;
+pub mod unseal;
