@@ -26,6 +26,16 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Seal a sector of generated data (PC1, PC2, commit), then prove and verify Winning PoSt:
+    /// phase times and peak memory.
+    Seal {
+        /// Sector size: 2KiB, 8MiB or 512MiB (32GiB and 64GiB need a production machine).
+        #[arg(long, default_value = "8MiB")]
+        sector_size: flowcoin_types::SectorSize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// commP of a generated file.
     Commp {
         /// File size (e.g. 100MiB).
@@ -41,8 +51,9 @@ pub enum BenchCommand {
 }
 
 /// Runs a benchmark.
-pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
+pub fn run(repo: &crate::repo::Repo, cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
+        BenchCommand::Seal { sector_size, json } => bench_seal(repo, sector_size, json),
         BenchCommand::Import { size, runs, json } => bench_import(&size, runs, json),
         BenchCommand::Commp { size, runs, json } => bench_commp(&size, runs, json),
     }
@@ -161,4 +172,112 @@ fn bench_commp(size: &str, runs: usize, json: bool) -> anyhow::Result<()> {
         Ok(())
     })?;
     print_reports(&[report("commp", size, t)], json)
+}
+
+/// Peak resident memory of this process so far, from /proc/self/status (VmHWM), in bytes.
+fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn bench_seal(
+    repo: &crate::repo::Repo,
+    size: flowcoin_types::SectorSize,
+    json: bool,
+) -> anyhow::Result<()> {
+    use flowcoin_proofs::sdr::commit::{SealPublicInputs, prove_seal, verify_seal};
+    use flowcoin_proofs::sdr::params::{
+        PoStProofKind, RegisteredPoStProof, RegisteredSealProof, SealProofVersion,
+    };
+    use flowcoin_proofs::sdr::post::{PrivateSector, PublicSector, prove_winning, verify_winning};
+    use flowcoin_proofs::sdr::seal::{NoProgress, SealInputs, SectorCache, seal};
+    let dir = tempfile::tempdir().context("creating a temporary directory")?;
+    let unsealed = dir.path().join("unsealed");
+    // Random sector content, fr32-shaped: the top two bits of every node clear.
+    let (_gen, data) = generated_file(size.bytes())?;
+    let mut bytes = std::fs::read(&data)?;
+    for node in bytes.chunks_mut(32) {
+        node[31] &= 0x3f;
+    }
+    std::fs::write(&unsealed, &bytes)?;
+    drop(bytes);
+    let parents = repo.root().join("cache").join("parents");
+    let proof = RegisteredSealProof::new(size, SealProofVersion::V1_1)?;
+    let inputs = SealInputs {
+        proof,
+        prover_id: [1; 32],
+        sector_number: 1,
+        ticket: [2; 32],
+    };
+    let cache = SectorCache::new(dir.path().join("cache"));
+    let replica = dir.path().join("sealed");
+    let start = Instant::now();
+    let sealed = seal(
+        &inputs,
+        &unsealed,
+        &replica,
+        &cache,
+        &parents,
+        &mut NoProgress,
+    )?;
+    let t = Instant::now();
+    let seed = [3u8; 32];
+    let seal_proof = prove_seal(&sealed, &seed, &unsealed, &replica, &cache)?;
+    let commit = t.elapsed();
+    let public = SealPublicInputs {
+        proof,
+        prover_id: inputs.prover_id,
+        sector_number: 1,
+        ticket: inputs.ticket,
+        seed,
+        comm_d: sealed.comm_d,
+        comm_r: sealed.comm_r,
+    };
+    let t = Instant::now();
+    verify_seal(&public, &seal_proof)?;
+    let verify = t.elapsed();
+    let total = start.elapsed();
+    let post = RegisteredPoStProof::new(size, PoStProofKind::Winning)?;
+    let private = [PrivateSector {
+        sector_number: 1,
+        replica,
+        tree_r: cache.tree_r(),
+        comm_c: sealed.comm_c,
+        comm_r_last: sealed.comm_r_last,
+    }];
+    let public_set = [PublicSector {
+        sector_number: 1,
+        comm_r: sealed.comm_r,
+    }];
+    let t = Instant::now();
+    let post_proof = prove_winning(post, &[1; 32], &[4; 32], &private)?;
+    verify_winning(post, &[1; 32], &[4; 32], &public_set, &post_proof)?;
+    let winning = t.elapsed();
+    let s = |d: std::time::Duration| d.as_secs_f64();
+    let tm = &sealed.timings;
+    let report = json!({
+        "sector_size": size.bytes(),
+        "parent_cache_s": s(tm.parent_cache),
+        "pc1_labels_s": s(tm.labels),
+        "pc2_s": s(tm.tree_d + tm.tree_c + tm.encode + tm.tree_r),
+        "tree_d_s": s(tm.tree_d),
+        "tree_c_s": s(tm.tree_c),
+        "encode_s": s(tm.encode),
+        "tree_r_s": s(tm.tree_r),
+        "commit_s": s(commit),
+        "verify_seal_s": s(verify),
+        "seal_total_s": s(total),
+        "winning_post_prove_verify_s": s(winning),
+        "peak_rss_bytes": peak_rss(),
+    });
+    if json {
+        return print_json(&report);
+    }
+    println!("sector {}:", human_bytes(size.bytes()));
+    for (k, v) in report.as_object().into_iter().flatten() {
+        println!("  {k:<30} {v}");
+    }
+    Ok(())
 }

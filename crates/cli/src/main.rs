@@ -7,6 +7,7 @@ mod bench;
 mod car_cmd;
 mod client;
 mod progress;
+mod proofs_cmd;
 mod repo;
 mod util;
 
@@ -34,7 +35,10 @@ enum Command {
     /// Export, import and inspect CAR files.
     #[command(subcommand)]
     Car(car_cmd::CarCommand),
-    /// Measure throughput of the data layer.
+    /// Seal sectors, unseal them, and prove and verify replication and spacetime.
+    #[command(subcommand)]
+    Proofs(proofs_cmd::ProofsCommand),
+    /// Measure throughput of the data layer and the proofs.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
 }
@@ -45,7 +49,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Client(c) => client::run(&repo, c),
         Command::Car(c) => car_cmd::run(&repo, c),
-        Command::Bench(c) => bench::run(c),
+        Command::Proofs(c) => proofs_cmd::run(&repo, c),
+        Command::Bench(c) => bench::run(&repo, c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

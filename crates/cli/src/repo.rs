@@ -1,6 +1,6 @@
 //! The node's data directory (`$FLOWCOIN_PATH`, default `~/.flowcoin`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use flowcoin_dag::store::DiskStore;
@@ -21,6 +21,11 @@ impl Repo {
             )
         });
         Repo { root }
+    }
+
+    /// The repository directory.
+    pub fn root(&self) -> &Path {
+        &self.root
     }
 
     /// Opens the blockstore under `db/`, which must exist (commands that only read or remove

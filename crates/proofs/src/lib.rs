@@ -64,7 +64,8 @@ pub use commp::{
     commp_of_file_with_progress, commp_of_reader,
 };
 pub use piece_cid::{
-    FIL_COMMITMENT_UNSEALED, FR32_SHA256_TRUNC254_PADBINTREE, MAX_PIECE_CID_BYTES,
-    MAX_PIECE_CID_TEXT, PieceCid, PieceCidError, PieceCommitment, RAW, SHA2_256_TRUNC254_PADDED,
-    decode_cid, decode_piece_cid, parse_piece_cid,
+    FIL_COMMITMENT_SEALED, FIL_COMMITMENT_UNSEALED, FR32_SHA256_TRUNC254_PADBINTREE,
+    MAX_PIECE_CID_BYTES, MAX_PIECE_CID_TEXT, POSEIDON_BLS12_381_A2_FC1, PieceCid, PieceCidError,
+    PieceCommitment, RAW, SHA2_256_TRUNC254_PADDED, decode_cid, decode_piece_cid, parse_piece_cid,
+    sealed_cid, unsealed_cid,
 };

@@ -23,6 +23,21 @@ pub const RAW: u64 = 0x55;
 /// Multihash `fr32-sha256-trunc254-padbintree`: the multihash of a piece CID v2 (FRC-0069).
 pub const FR32_SHA256_TRUNC254_PADBINTREE: u64 = 0x1011;
 
+/// Multicodec `fil-commitment-sealed`: the codec of a sealed-sector CID (CommR).
+pub const FIL_COMMITMENT_SEALED: u64 = 0xf102;
+/// Multihash `poseidon-bls12_381-a2-fc1`: the multihash of a sealed-sector CID.
+pub const POSEIDON_BLS12_381_A2_FC1: u64 = 0xb401;
+
+/// The CID of a sealed sector's CommR (`bagboea4b5abc…`), as Filecoin writes it on chain.
+pub fn sealed_cid(comm_r: &[u8; NODE_SIZE]) -> Cid {
+    cid_of(FIL_COMMITMENT_SEALED, POSEIDON_BLS12_381_A2_FC1, comm_r)
+}
+
+/// The CID of a sector's CommD (a piece CID v1 over the whole sector).
+pub fn unsealed_cid(comm_d: &[u8; NODE_SIZE]) -> Cid {
+    cid_of(FIL_COMMITMENT_UNSEALED, SHA2_256_TRUNC254_PADDED, comm_d)
+}
+
 /// The longest text a piece CID decoder looks at; real ones are under 100 characters in
 /// base32, and a bound keeps a hostile peer from making the decoder allocate.
 pub const MAX_PIECE_CID_TEXT: usize = 512;
