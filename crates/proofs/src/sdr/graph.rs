@@ -296,7 +296,16 @@ impl Feistel {
 
     /// F(r, k) = the first 8 bytes, big-endian, of BLAKE2b-512(u64_BE(r) ‖ u64_BE(k)), masked.
     fn round(&self, right: u64, key: u64) -> u64 {
-        blake2b_512_head(right, key) & self.right_mask
+        use blake2::{Blake2b512, Digest};
+        let digest = Blake2b512::new()
+            .chain_update(right.to_be_bytes())
+            .chain_update(key.to_be_bytes())
+            .finalize();
+        let mut head = [0u8; 8];
+        for (out, byte) in head.iter_mut().zip(digest) {
+            *out = byte;
+        }
+        u64::from_be_bytes(head) & self.right_mask
     }
 
     /// Encodes `index` (< domain), re-encoding while the result is outside the domain. The walk
@@ -310,112 +319,9 @@ impl Feistel {
     }
 }
 
-/// BLAKE2b initialisation vector (RFC 7693 §2.6).
-const BLAKE2B_IV: [u64; 8] = [
-    0x6a09_e667_f3bc_c908,
-    0xbb67_ae85_84ca_a73b,
-    0x3c6e_f372_fe94_f82b,
-    0xa54f_f53a_5f1d_36f1,
-    0x510e_527f_ade6_82d1,
-    0x9b05_688c_2b3e_6c1f,
-    0x1f83_d9ab_fb41_bd6b,
-    0x5be0_cd19_137e_2179,
-];
-
-/// The first 8 bytes, read big-endian, of BLAKE2b-512(u64_BE(a) ‖ u64_BE(b)).
-///
-/// The Feistel network hashes 48 such 16-byte messages per node (3 rounds, 8 parents, about 2
-/// encodings each), billions for a large sector. The message is a single zero-padded block, so
-/// this runs one BLAKE2b compression on it directly and keeps only the first output word: about
-/// twice as fast as the `blake2` crate's streaming API, and fast in unoptimised builds too.
-/// `tests::blake2b_head_matches_blake2` checks it against that crate.
-fn blake2b_512_head(a: u64, b: u64) -> u64 {
-    // Message words are little-endian: u64_BE(a) read as LE is `a` byte-swapped.
-    let (m0, m1) = (a.swap_bytes(), b.swap_bytes());
-    let word = |index: u8| match index {
-        0 => m0,
-        1 => m1,
-        _ => 0,
-    };
-    let [i0, i1, i2, i3, i4, i5, i6, i7] = BLAKE2B_IV;
-    // Parameter block: digest length 64, no key, fanout 1, depth 1.
-    let h0 = i0 ^ 0x0101_0040;
-    let (mut v0, mut v1, mut v2, mut v3) = (h0, i1, i2, i3);
-    let (mut v4, mut v5, mut v6, mut v7) = (i4, i5, i6, i7);
-    let (mut v8, mut v9, mut v10, mut v11) = (i0, i1, i2, i3);
-    // Byte counter 16 and the last-block flag.
-    let (mut v12, mut v13, mut v14, mut v15) = (i4 ^ 16, i5, !i6, i7);
-    macro_rules! g {
-        ($a:ident, $b:ident, $c:ident, $d:ident, $x:expr, $y:expr) => {
-            $a = $a.wrapping_add($b).wrapping_add($x);
-            $d = ($d ^ $a).rotate_right(32);
-            $c = $c.wrapping_add($d);
-            $b = ($b ^ $c).rotate_right(24);
-            $a = $a.wrapping_add($b).wrapping_add($y);
-            $d = ($d ^ $a).rotate_right(16);
-            $c = $c.wrapping_add($d);
-            $b = ($b ^ $c).rotate_right(63);
-        };
-    }
-    macro_rules! round {
-        ($s0:literal, $s1:literal, $s2:literal, $s3:literal, $s4:literal, $s5:literal,
-         $s6:literal, $s7:literal, $s8:literal, $s9:literal, $s10:literal, $s11:literal,
-         $s12:literal, $s13:literal, $s14:literal, $s15:literal) => {
-            g!(v0, v4, v8, v12, word($s0), word($s1));
-            g!(v1, v5, v9, v13, word($s2), word($s3));
-            g!(v2, v6, v10, v14, word($s4), word($s5));
-            g!(v3, v7, v11, v15, word($s6), word($s7));
-            g!(v0, v5, v10, v15, word($s8), word($s9));
-            g!(v1, v6, v11, v12, word($s10), word($s11));
-            g!(v2, v7, v8, v13, word($s12), word($s13));
-            g!(v3, v4, v9, v14, word($s14), word($s15));
-        };
-    }
-    // The 12 rounds, each with its row of the message schedule (RFC 7693 §2.7; rounds 10 and
-    // 11 repeat rows 0 and 1). Unrolled so that the 14 zero message words fold away.
-    round!(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    round!(14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3);
-    round!(11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4);
-    round!(7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8);
-    round!(9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13);
-    round!(2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9);
-    round!(12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11);
-    round!(13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10);
-    round!(6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5);
-    round!(10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0);
-    round!(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    round!(14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3);
-    // Only the first output word is needed; the others feed nothing.
-    let _ = (v1, v2, v3, v4, v5, v6, v7, v9, v10, v11, v12, v13, v14, v15);
-    // Output bytes are little-endian words; the caller reads the first 8 big-endian.
-    (h0 ^ v0 ^ v8).swap_bytes()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The one-block BLAKE2b agrees with the `blake2` crate on edge and varied inputs.
-    #[test]
-    fn blake2b_head_matches_blake2() {
-        use blake2::Blake2b512;
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        let mut inputs = vec![(0, 0), (u64::MAX, u64::MAX), (1, 0), (0, 1)];
-        for _ in 0..2000 {
-            x = x
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            inputs.push((x, x.rotate_left(17) ^ 0x5555));
-        }
-        for (a, b) in inputs {
-            let digest = Blake2b512::new()
-                .chain_update(a.to_be_bytes())
-                .chain_update(b.to_be_bytes())
-                .finalize();
-            let head = u64::from_be_bytes(digest[..8].try_into().unwrap());
-            assert_eq!(blake2b_512_head(a, b), head, "{a:#x} {b:#x}");
-        }
-    }
 
     /// The Feistel network is a permutation of [0, 4^L) and cycle walking keeps it one of
     /// [0, domain), also when domain is not a power of four.

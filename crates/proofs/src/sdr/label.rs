@@ -16,12 +16,7 @@ use sha2::digest::generic_array::GenericArray;
 
 use crate::hasher::{IV, NODE_SIZE, Node};
 
-/// Base (DRG) parents per node.
-pub const BASE_DEGREE: usize = 6;
-/// Expander parents per node.
-pub const EXP_DEGREE: usize = 8;
-/// All parents per node: base first, then expander.
-pub const DEGREE: usize = BASE_DEGREE + EXP_DEGREE;
+pub use super::graph::{BASE_DEGREE, DEGREE, EXP_DEGREE};
 /// Parent labels hashed into every label (after the 64-byte prefix).
 const PARENT_SLOTS: usize = 37;
 
