@@ -323,7 +323,7 @@ fn bad_inputs_and_damaged_sectors_give_clear_errors() {
         ],
     );
     assert!(err.contains("truncated"), "{err}");
-    let mut flipped = proof.clone();
+    let mut flipped = proof;
     flipped[200] ^= 1;
     std::fs::write(&bad, &flipped).unwrap();
     let err = fails(
