@@ -1,9 +1,17 @@
-//! Poseidon throughput (one core) and Poseidon tree building (every core):
-//! `cargo bench -p flowcoin-proofs --bench poseidon`.
+//! Field multiplication and Poseidon throughput (one core), Poseidon tree building (every
+//! core): `cargo bench -p flowcoin-proofs --bench poseidon`.
+
+use std::hint::black_box;
+use std::ops::MulAssign;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use flowcoin_proofs::fr::Fr;
+use flowcoin_proofs::poseidon::field::MontFr;
 use flowcoin_proofs::poseidon::{ColumnLeaves, TreeShape, hash, tree_root};
+
+/// Multiplications per iteration of the field benchmarks: ns per multiplication is the
+/// reported time divided by this.
+const CHAIN: u64 = 1000;
 
 /// Deterministic canonical field elements.
 fn elements(count: usize) -> Vec<Fr> {
@@ -26,6 +34,70 @@ fn nodes(count: usize, seed: u64) -> Vec<u8> {
         node[31] &= 0x3f;
     }
     out
+}
+
+/// A dependent chain of multiplications (each uses the previous product): latency, the cost
+/// that bounds the partial rounds.
+fn field_mul(c: &mut Criterion) {
+    let mut group = c.benchmark_group("fr_mul_chain");
+    group.throughput(Throughput::Elements(CHAIN));
+    let (a, b) = (
+        Fr::from(0x1234_5678_9abc_def0u64),
+        Fr::from(0x0fed_cba9_8765_4321u64),
+    );
+    group.bench_function("blstrs", |bench| {
+        bench.iter(|| {
+            let mut x = black_box(a);
+            for _ in 0..CHAIN {
+                x.mul_assign(&b);
+            }
+            x
+        })
+    });
+    let (a, b) = (MontFr::from_fr(&a), MontFr::from_fr(&b));
+    group.bench_function("montfr", |bench| {
+        bench.iter(|| {
+            let mut x = black_box(a);
+            for _ in 0..CHAIN {
+                x = x.mul(&b);
+            }
+            x
+        })
+    });
+    group.bench_function("montfr_square", |bench| {
+        bench.iter(|| {
+            let mut x = black_box(a);
+            for _ in 0..CHAIN {
+                x = x.square();
+            }
+            x
+        })
+    });
+    group.finish();
+
+    // Four independent chains: throughput, what the full rounds and batched hashes see.
+    let mut group = c.benchmark_group("fr_mul_4_chains");
+    group.throughput(Throughput::Elements(4 * CHAIN));
+    let (fa, fb) = (a.to_fr(), b.to_fr());
+    group.bench_function("blstrs", |bench| {
+        bench.iter(|| {
+            let mut x = black_box([fa, fb, fa, fb]);
+            for _ in 0..CHAIN {
+                x.iter_mut().for_each(|x| x.mul_assign(&fb));
+            }
+            x
+        })
+    });
+    group.bench_function("montfr", |bench| {
+        bench.iter(|| {
+            let mut x = black_box([a, b, a, b]);
+            for _ in 0..CHAIN {
+                x.iter_mut().for_each(|x| *x = x.mul(&b));
+            }
+            x
+        })
+    });
+    group.finish();
 }
 
 fn single_hash(c: &mut Criterion) {
@@ -56,5 +128,5 @@ fn trees(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, single_hash, trees);
+criterion_group!(benches, field_mul, single_hash, trees);
 criterion_main!(benches);

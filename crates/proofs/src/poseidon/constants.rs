@@ -22,6 +22,7 @@ use std::sync::OnceLock;
 
 use ff::Field;
 
+use super::field::MontFr;
 use super::matrix::{self, Matrix};
 use crate::fr::Fr;
 
@@ -85,39 +86,88 @@ pub struct PoseidonConstants {
     width: usize,
     partial_rounds: usize,
     domain_tag: Fr,
+    mont_domain_tag: MontFr,
     /// (R_F + R_P) rounds of `width` constants, in round order.
     round_constants: Vec<Fr>,
     /// The MDS matrix, row-major.
     mds: Matrix,
-    /// The same permutation with sparse partial rounds; `None` only if a matrix that must be
-    /// invertible was not (never for the supported arities, which tests check), in which case
-    /// hashing falls back to the plain rounds.
-    optimized: Option<Optimized>,
+    /// The same permutation with sparse partial rounds, in the form the hash uses; `None` only
+    /// if a matrix that must be invertible was not (never for the supported arities, which
+    /// tests check), in which case hashing falls back to the plain rounds.
+    rounds: Option<MontRounds>,
 }
 
-/// The optimized round structure (see the module documentation).
+/// The optimized round structure (see the module documentation), as derived.
 #[derive(Debug, Clone)]
-pub(crate) struct Optimized {
+struct Optimized {
     /// Constants of the first R_F/2 full rounds, `width` each (unchanged).
-    pub(crate) first_full_constants: Vec<Fr>,
+    first_full_constants: Vec<Fr>,
     /// The matrix of the last full round before the partial rounds, row-major `width²`.
-    pub(crate) pre_sparse: Vec<Fr>,
+    pre_sparse: Vec<Fr>,
     /// One constant per partial round, added to state[0] before its S-box.
-    pub(crate) partial_constants: Vec<Fr>,
+    partial_constants: Vec<Fr>,
     /// One sparse matrix per partial round.
-    pub(crate) sparse: Vec<SparseMatrix>,
+    sparse: Vec<SparseMatrix>,
     /// Constants of the last R_F/2 full rounds, `width` each; the first round absorbs what the
     /// partial rounds pushed forward.
-    pub(crate) last_full_constants: Vec<Fr>,
+    last_full_constants: Vec<Fr>,
+}
+
+/// [`Optimized`] converted once for [`super::field`]: every constant in Montgomery form, and
+/// the operands of dot products (matrix rows) pre-scaled for [`super::field::dot_scaled`].
+#[derive(Debug, Clone)]
+pub(crate) struct MontRounds {
+    pub(crate) first_full_constants: Vec<MontFr>,
+    /// The MDS matrix, row-major, scaled.
+    pub(crate) mds: Vec<MontFr>,
+    /// [`Optimized::pre_sparse`], scaled.
+    pub(crate) pre_sparse: Vec<MontFr>,
+    pub(crate) partial_constants: Vec<MontFr>,
+    /// The sparse matrices' first rows (scaled), `width` entries per round.
+    pub(crate) sparse_rows: Vec<MontFr>,
+    /// The sparse matrices' first columns without their first entry (not scaled), `width − 1`
+    /// entries per round.
+    pub(crate) sparse_columns: Vec<MontFr>,
+    pub(crate) last_full_constants: Vec<MontFr>,
+}
+
+impl MontRounds {
+    fn new(mds: &Matrix, optimized: &Optimized) -> Self {
+        let plain = |v: &[Fr]| v.iter().map(MontFr::from_fr).collect::<Vec<_>>();
+        let scaled = |v: &[Fr]| {
+            v.iter()
+                .map(|x| MontFr::from_fr(x).scaled_for_dot())
+                .collect::<Vec<_>>()
+        };
+        let rows: Vec<Fr> = optimized
+            .sparse
+            .iter()
+            .flat_map(|s| s.row.clone())
+            .collect();
+        let columns: Vec<Fr> = optimized
+            .sparse
+            .iter()
+            .flat_map(|s| s.column.clone())
+            .collect();
+        Self {
+            first_full_constants: plain(&optimized.first_full_constants),
+            mds: scaled(&mds.concat()),
+            pre_sparse: scaled(&optimized.pre_sparse),
+            partial_constants: plain(&optimized.partial_constants),
+            sparse_rows: scaled(&rows),
+            sparse_columns: plain(&columns),
+            last_full_constants: plain(&optimized.last_full_constants),
+        }
+    }
 }
 
 /// A matrix equal to the identity except for its first row and first column.
 #[derive(Debug, Clone)]
-pub(crate) struct SparseMatrix {
+struct SparseMatrix {
     /// The first row (`width` entries).
-    pub(crate) row: Vec<Fr>,
+    row: Vec<Fr>,
     /// The first column without its first entry (`width − 1` entries).
-    pub(crate) column: Vec<Fr>,
+    column: Vec<Fr>,
 }
 
 impl PoseidonConstants {
@@ -136,14 +186,17 @@ impl PoseidonConstants {
             grain_round_constants(width, partial_rounds, rounds.saturating_mul(width));
         let mds = cauchy_mds(width);
         let optimized = optimize(width, partial_rounds, &round_constants, &mds);
+        let domain_tag = merkle_domain_tag(arity);
+        let rounds = optimized.map(|o| MontRounds::new(&mds, &o));
         Self {
             arity,
             width,
             partial_rounds,
-            domain_tag: merkle_domain_tag(arity),
+            domain_tag,
+            mont_domain_tag: MontFr::from_fr(&domain_tag),
             round_constants,
             mds,
-            optimized,
+            rounds,
         }
     }
 
@@ -167,6 +220,10 @@ impl PoseidonConstants {
         self.domain_tag
     }
 
+    pub(crate) fn mont_domain_tag(&self) -> MontFr {
+        self.mont_domain_tag
+    }
+
     /// All round constants, `width` per round, in round order.
     pub fn round_constants(&self) -> &[Fr] {
         &self.round_constants
@@ -179,11 +236,11 @@ impl PoseidonConstants {
 
     /// Whether the faster round structure could be derived (always, for supported arities).
     pub fn is_optimized(&self) -> bool {
-        self.optimized.is_some()
+        self.rounds.is_some()
     }
 
-    pub(crate) fn optimized(&self) -> Option<&Optimized> {
-        self.optimized.as_ref()
+    pub(crate) fn rounds(&self) -> Option<&MontRounds> {
+        self.rounds.as_ref()
     }
 }
 

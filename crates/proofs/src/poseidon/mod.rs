@@ -54,6 +54,7 @@
 //! ```
 
 mod constants;
+pub mod field;
 mod leaves;
 mod matrix;
 mod permutation;
@@ -70,7 +71,9 @@ pub use proof::{InclusionProof, PathElement, ProofError};
 pub use shape::{MAX_TREE_HEIGHT, TreeShape};
 pub use tree::{MAX_CHUNK_LEAVES, PoseidonTree, TreeBuilder, TreeConfig, TreeError, tree_root};
 
-use crate::fr::{Fr, FrError, fr_from_node, node_from_fr};
+use field::MontFr;
+
+use crate::fr::{Fr, FrError};
 use crate::hasher::{NODE_SIZE, Node};
 
 /// Why a Poseidon hash could not be computed.
@@ -104,35 +107,27 @@ pub enum PoseidonError {
 
 /// Hashes `preimage` with arity `preimage.len()`.
 pub fn hash(preimage: &[Fr]) -> Result<Fr, PoseidonError> {
-    let arity = preimage.len();
-    let unsupported = PoseidonError::UnsupportedArity { arity };
-    let c = constants(arity).ok_or(unsupported.clone())?;
-    // Each supported arity gets a permutation specialised to its width.
-    match arity {
-        2 => Ok(hash_fixed::<3>(preimage, c)),
-        4 => Ok(hash_fixed::<5>(preimage, c)),
-        8 => Ok(hash_fixed::<9>(preimage, c)),
-        11 => Ok(hash_fixed::<12>(preimage, c)),
-        16 => Ok(hash_fixed::<17>(preimage, c)),
-        24 => Ok(hash_fixed::<25>(preimage, c)),
-        36 => Ok(hash_fixed::<37>(preimage, c)),
-        _ => Err(unsupported),
+    let mut inputs = Inputs::new(preimage.len())?;
+    for (slot, fr) in inputs.slots().iter_mut().zip(preimage) {
+        *slot = MontFr::from_fr(fr);
     }
+    Ok(inputs.hash().to_fr())
 }
 
 /// The arity-2 hash: CommR = hash2(CommC, CommRLast), and the top of 8-8-2 trees.
 pub fn hash2(a: &Fr, b: &Fr) -> Fr {
-    hash_fixed::<3>(&[*a, *b], constants::arity2())
+    let inputs = [MontFr::from_fr(a), MontFr::from_fr(b)];
+    hash_fixed::<3>(&inputs, constants::arity2()).to_fr()
 }
 
 /// The arity-8 hash of Filecoin's oct-trees.
 pub fn hash8(children: &[Fr; 8]) -> Fr {
-    hash_fixed::<9>(children, constants::arity8())
+    hash_fixed::<9>(&children.map(|c| MontFr::from_fr(&c)), constants::arity8()).to_fr()
 }
 
 /// The arity-11 hash of the TreeC columns of 11-layer sectors (32 GiB, 64 GiB).
 pub fn hash11(column: &[Fr; 11]) -> Fr {
-    hash_fixed::<12>(column, constants::arity11())
+    hash_fixed::<12>(&column.map(|c| MontFr::from_fr(&c)), constants::arity11()).to_fr()
 }
 
 /// The permutation applied by its definition (no precomputed shortcuts): slow, and only here
@@ -147,48 +142,80 @@ pub fn hash_unoptimized(preimage: &[Fr]) -> Result<Fr, PoseidonError> {
     Ok(state.get(1).copied().unwrap_or(Fr::ZERO))
 }
 
+/// The largest supported arity.
+const MAX_ARITY: usize = 36;
+
+/// The inputs of one hash, on the stack: the hash functions are called millions of times per
+/// sector, and an allocation per call would show.
+struct Inputs {
+    values: [MontFr; MAX_ARITY],
+    arity: usize,
+    constants: &'static PoseidonConstants,
+}
+
+impl Inputs {
+    /// Room for `arity` inputs, if the arity is supported.
+    fn new(arity: usize) -> Result<Self, PoseidonError> {
+        let constants = constants(arity).ok_or(PoseidonError::UnsupportedArity { arity })?;
+        Ok(Self {
+            values: [MontFr::ZERO; MAX_ARITY],
+            arity,
+            constants,
+        })
+    }
+
+    fn slots(&mut self) -> &mut [MontFr] {
+        self.values.get_mut(..self.arity).unwrap_or_default()
+    }
+
+    /// Each supported arity gets a permutation specialised to its width.
+    fn hash(&self) -> MontFr {
+        let inputs = self.values.get(..self.arity).unwrap_or_default();
+        let c = self.constants;
+        match self.arity {
+            2 => hash_fixed::<3>(inputs, c),
+            4 => hash_fixed::<5>(inputs, c),
+            8 => hash_fixed::<9>(inputs, c),
+            11 => hash_fixed::<12>(inputs, c),
+            16 => hash_fixed::<17>(inputs, c),
+            24 => hash_fixed::<25>(inputs, c),
+            _ => hash_fixed::<37>(inputs, c),
+        }
+    }
+}
+
 /// Hashes `W − 1` inputs: state = [domain tag, inputs…], digest = state[1] after the
-/// permutation. Callers pass exactly `W − 1` inputs.
+/// permutation. Callers pass exactly `W − 1` inputs and the constants of that arity.
 #[inline]
-fn hash_fixed<const W: usize>(inputs: &[Fr], c: &PoseidonConstants) -> Fr {
-    let mut state = [Fr::ZERO; W];
+fn hash_fixed<const W: usize>(inputs: &[MontFr], c: &PoseidonConstants) -> MontFr {
+    let mut state = [MontFr::ZERO; W];
     if let Some((tag, rest)) = state.split_first_mut() {
-        *tag = c.domain_tag();
+        *tag = c.mont_domain_tag();
         rest.iter_mut().zip(inputs).for_each(|(s, x)| *s = *x);
     }
     permutation::permute(&mut state, c);
-    state.get(1).copied().unwrap_or(Fr::ZERO)
+    state.get(1).copied().unwrap_or(MontFr::ZERO)
 }
 
 /// Hashes nodes (32-byte little-endian field elements) with arity `nodes.len()`.
 pub fn hash_nodes(nodes: &[Node]) -> Result<Node, PoseidonError> {
-    let frs = nodes
-        .iter()
-        .enumerate()
-        .map(|(index, node)| decode_input(index, node))
-        .collect::<Result<Vec<Fr>, _>>()?;
-    hash(&frs).map(|fr| node_from_fr(&fr))
+    let mut inputs = Inputs::new(nodes.len())?;
+    for (index, (slot, node)) in inputs.slots().iter_mut().zip(nodes).enumerate() {
+        *slot = decode_input(index, node)?;
+    }
+    Ok(inputs.hash().to_node())
 }
 
 /// Hashes consecutive 32-byte nodes packed in one buffer (e.g. the children of a tree node as
 /// stored in a level), with arity `children.len() / 32`.
 pub fn hash_node_bytes(children: &[u8]) -> Result<Node, PoseidonError> {
-    if !children.len().is_multiple_of(NODE_SIZE) {
+    let (nodes, rest) = children.as_chunks::<NODE_SIZE>();
+    if !rest.is_empty() {
         return Err(PoseidonError::NotWholeNodes {
             len: children.len(),
         });
     }
-    let frs = children
-        .chunks_exact(NODE_SIZE)
-        .enumerate()
-        .map(|(index, chunk)| {
-            let node = <&Node>::try_from(chunk).map_err(|_| PoseidonError::NotWholeNodes {
-                len: children.len(),
-            })?;
-            decode_input(index, node)
-        })
-        .collect::<Result<Vec<Fr>, _>>()?;
-    hash(&frs).map(|fr| node_from_fr(&fr))
+    hash_nodes(nodes)
 }
 
 /// The TreeC leaf of one node: the Poseidon hash of its column, the node's label in every SDR
@@ -201,11 +228,12 @@ pub fn column_hash(labels: &[Node]) -> Result<Node, PoseidonError> {
 /// CommR = Poseidon_arity2(CommC, CommRLast), on 32-byte little-endian nodes (rust-fil-proofs
 /// storage-proofs-porep `stacked/vanilla/proof.rs`: `hash2(&comm_c, &comm_r_last)`).
 pub fn comm_r(comm_c: &Node, comm_r_last: &Node) -> Result<Node, PoseidonError> {
-    let c = decode_input(0, comm_c)?;
-    let r = decode_input(1, comm_r_last)?;
-    Ok(node_from_fr(&hash2(&c, &r)))
+    hash_nodes(&[*comm_c, *comm_r_last])
 }
 
-fn decode_input(index: usize, node: &Node) -> Result<Fr, PoseidonError> {
-    fr_from_node(node).map_err(|source| PoseidonError::NonCanonicalInput { index, source })
+fn decode_input(index: usize, node: &Node) -> Result<MontFr, PoseidonError> {
+    MontFr::from_node(node).ok_or(PoseidonError::NonCanonicalInput {
+        index,
+        source: FrError::NonCanonical { node: *node },
+    })
 }

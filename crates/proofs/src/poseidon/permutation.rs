@@ -7,9 +7,8 @@
 
 use std::ops::{AddAssign, Mul, MulAssign};
 
-use ff::Field;
-
-use super::constants::{HALF_FULL_ROUNDS, Optimized, PoseidonConstants, SparseMatrix};
+use super::constants::{HALF_FULL_ROUNDS, MontRounds, PoseidonConstants};
+use super::field::{MontFr, dot_scaled};
 use super::matrix;
 use crate::fr::Fr;
 
@@ -45,78 +44,77 @@ pub(crate) fn permute_plain(state: &mut [Fr], constants: &PoseidonConstants) {
     }
 }
 
-/// The permutation with the optimized round structure, on a state of width `W`; falls back to
-/// the plain rounds if the constants have no optimized form or another width.
+/// The permutation with the optimized round structure, in [`MontFr`] arithmetic, on a state
+/// of width `W`; falls back to the plain rounds if the constants have no optimized form or
+/// another width (neither happens for the supported arities).
 #[inline]
-pub(crate) fn permute<const W: usize>(state: &mut [Fr; W], constants: &PoseidonConstants) {
-    match constants.optimized() {
-        Some(optimized) if constants.width() == W => permute_optimized(state, constants, optimized),
-        _ => permute_plain(state, constants),
+pub(crate) fn permute<const W: usize>(state: &mut [MontFr; W], constants: &PoseidonConstants) {
+    match constants.rounds() {
+        Some(rounds) if constants.width() == W => permute_optimized(state, rounds),
+        _ => {
+            let mut plain: Vec<Fr> = state.iter().map(MontFr::to_fr).collect();
+            permute_plain(&mut plain, constants);
+            for (x, p) in state.iter_mut().zip(&plain) {
+                *x = MontFr::from_fr(p);
+            }
+        }
     }
 }
 
-fn permute_optimized<const W: usize>(
-    state: &mut [Fr; W],
-    constants: &PoseidonConstants,
-    optimized: &Optimized,
-) {
-    let mds = constants.mds();
-    let first_full = optimized.first_full_constants.chunks_exact(W);
+fn permute_optimized<const W: usize>(state: &mut [MontFr; W], rounds: &MontRounds) {
+    let first_full = rounds.first_full_constants.chunks_exact(W);
     let rounds_before_pre_sparse = HALF_FULL_ROUNDS.saturating_sub(1);
     for (round, round_constants) in first_full.enumerate() {
         add_constants_and_sbox(state, round_constants);
         if round < rounds_before_pre_sparse {
-            mix_rows(state, mds.iter().map(Vec::as_slice));
+            mix_rows(state, &rounds.mds);
         } else {
-            mix_rows(state, optimized.pre_sparse.chunks_exact(W));
+            mix_rows(state, &rounds.pre_sparse);
         }
     }
-    for (c, sparse) in optimized.partial_constants.iter().zip(&optimized.sparse) {
+    let sparse = rounds
+        .sparse_rows
+        .chunks_exact(W)
+        .zip(rounds.sparse_columns.chunks_exact(W.saturating_sub(1)));
+    for (c, (row, column)) in rounds.partial_constants.iter().zip(sparse) {
         if let Some(first) = state.first_mut() {
-            first.add_assign(c);
-            quintic(first);
+            *first = first.add(c).pow5();
         }
-        mix_sparse(state, sparse);
+        mix_sparse(state, row, column);
     }
-    for round_constants in optimized.last_full_constants.chunks_exact(W) {
+    for round_constants in rounds.last_full_constants.chunks_exact(W) {
         add_constants_and_sbox(state, round_constants);
-        mix_rows(state, mds.iter().map(Vec::as_slice));
+        mix_rows(state, &rounds.mds);
     }
 }
 
 #[inline(always)]
-fn add_constants_and_sbox<const W: usize>(state: &mut [Fr; W], round_constants: &[Fr]) {
+fn add_constants_and_sbox<const W: usize>(state: &mut [MontFr; W], round_constants: &[MontFr]) {
     for (x, c) in state.iter_mut().zip(round_constants) {
-        x.add_assign(c);
-        quintic(x);
+        *x = x.add(c).pow5();
     }
 }
 
-/// state ← M · state, M given by its rows.
+/// state ← M · state, M given row-major with its entries scaled for [`dot_scaled`].
 #[inline(always)]
-fn mix_rows<'a, const W: usize>(state: &mut [Fr; W], rows: impl Iterator<Item = &'a [Fr]>) {
-    let mut out = [Fr::ZERO; W];
-    for (o, row) in out.iter_mut().zip(rows) {
-        for (m, x) in row.iter().zip(state.iter()) {
-            o.add_assign(m.mul(x));
-        }
+fn mix_rows<const W: usize>(state: &mut [MontFr; W], scaled_rows: &[MontFr]) {
+    let mut out = [MontFr::ZERO; W];
+    for (o, row) in out.iter_mut().zip(scaled_rows.chunks_exact(W)) {
+        *o = dot_scaled(row, state);
     }
     *state = out;
 }
 
-/// state ← A · state for A = identity except its first row and column.
+/// state ← A · state for A = identity except its first row (`scaled_row`, scaled for
+/// [`dot_scaled`]) and first column (`column`, below the first entry).
 #[inline(always)]
-fn mix_sparse<const W: usize>(state: &mut [Fr; W], sparse: &SparseMatrix) {
+fn mix_sparse<const W: usize>(state: &mut [MontFr; W], scaled_row: &[MontFr], column: &[MontFr]) {
+    let new0 = dot_scaled(scaled_row, state);
     let Some((x0, rest)) = state.split_first_mut() else {
         return;
     };
-    let old0 = *x0;
-    let mut new0 = old0.mul(sparse.row.first().unwrap_or(&Fr::ZERO));
-    for (m, x) in sparse.row.iter().skip(1).zip(rest.iter()) {
-        new0.add_assign(m.mul(x));
-    }
-    for (x, c) in rest.iter_mut().zip(&sparse.column) {
-        x.add_assign(c.mul(&old0));
+    for (x, c) in rest.iter_mut().zip(column) {
+        *x = x.add(&c.mul(x0));
     }
     *x0 = new0;
 }
