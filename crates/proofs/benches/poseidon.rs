@@ -7,7 +7,7 @@ use std::ops::MulAssign;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use flowcoin_proofs::fr::Fr;
 use flowcoin_proofs::poseidon::field::MontFr;
-use flowcoin_proofs::poseidon::{ColumnLeaves, TreeShape, hash, tree_root};
+use flowcoin_proofs::poseidon::{ColumnLeaves, TreeShape, hash, hash_node_bytes_many, tree_root};
 
 /// Multiplications per iteration of the field benchmarks: ns per multiplication is the
 /// reported time divided by this.
@@ -112,6 +112,25 @@ fn single_hash(c: &mut Criterion) {
     group.finish();
 }
 
+/// Many hashes of one arity in one call (eight at a time where the CPU has AVX-512 IFMA): time
+/// per hash is the reported time per element, to compare with `poseidon_hash`.
+fn many_hashes(c: &mut Criterion) {
+    const GROUPS: usize = 4096;
+    let mut group = c.benchmark_group("poseidon_many");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(GROUPS as u64));
+    for arity in [2usize, 8, 11] {
+        let children = nodes(GROUPS * arity, arity as u64);
+        let mut out = vec![[0u8; 32]; GROUPS];
+        group.bench_with_input(
+            BenchmarkId::from_parameter(arity),
+            &children,
+            |b, children| b.iter(|| hash_node_bytes_many(arity, children, &mut out)),
+        );
+    }
+    group.finish();
+}
+
 fn trees(c: &mut Criterion) {
     let mut group = c.benchmark_group("poseidon_tree");
     group.sample_size(10);
@@ -128,5 +147,5 @@ fn trees(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, field_mul, single_hash, trees);
+criterion_group!(benches, field_mul, single_hash, many_hashes, trees);
 criterion_main!(benches);

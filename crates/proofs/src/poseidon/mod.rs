@@ -53,6 +53,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod batch;
 mod constants;
 pub mod field;
 mod leaves;
@@ -65,6 +66,7 @@ mod tree_error;
 
 use ff::Field;
 
+pub use batch::hash_node_bytes_many;
 pub use constants::{FULL_ROUNDS, PoseidonConstants, SUPPORTED_ARITIES, constants, partial_rounds};
 pub use leaves::{ColumnLeaves, FileLeaves, LeafSource};
 pub use proof::{InclusionProof, PathElement, ProofError};
@@ -102,6 +104,23 @@ pub enum PoseidonError {
     NotWholeNodes {
         /// Length of the buffer in bytes.
         len: usize,
+    },
+    /// A byte buffer of inputs for many hashes is not a whole number of groups of `arity`
+    /// nodes.
+    #[error("{len} bytes are not a whole number of groups of {arity} {NODE_SIZE}-byte nodes")]
+    NotWholeGroups {
+        /// Length of the buffer in bytes.
+        len: usize,
+        /// Nodes per group.
+        arity: usize,
+    },
+    /// The output buffer of many hashes does not have one slot per group of inputs.
+    #[error("{groups} groups of inputs need {groups} output nodes, not {outputs}")]
+    OutputLength {
+        /// Groups of inputs.
+        groups: usize,
+        /// Slots in the output buffer.
+        outputs: usize,
     },
 }
 
