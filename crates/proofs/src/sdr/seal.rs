@@ -32,10 +32,14 @@ use super::params::{ParamsError, RegisteredSealProof, SdrParams, replica_id};
 use super::tree_file::{PoseidonTree, Sha256Tree, TreeError, TreeFile};
 use crate::fr::{FrError, fr_add_assign_nodes};
 use crate::hasher::{NODE_SIZE, Node};
-use crate::poseidon::{PoseidonError, column_hash, comm_r};
+use crate::poseidon::{PoseidonError, comm_r, hash_node_bytes_many};
 
 /// Nodes processed per chunk when streaming files (2 MiB of nodes).
 const CHUNK_NODES: usize = 1 << 16;
+
+/// Columns hashed per parallel task (a multiple of the 8 hashes a batched Poseidon computes at
+/// once).
+const TASK_COLUMNS: usize = 256;
 /// Version of the sealed-sector file set written here.
 pub const SEALED_FORMAT_VERSION: u32 = 1;
 
@@ -345,21 +349,26 @@ fn write_columns(cache: &SectorCache, params: &SdrParams) -> Result<(), SealErro
                 .unwrap_or_default();
             file.read_exact_at(chunk, at).map_err(|e| io_err(path, e))?;
         }
-        let hashes: Vec<Node> = (0..n)
-            .into_par_iter()
-            .map(|i| {
-                let column: Vec<Node> = bufs
-                    .iter()
-                    .map(|b| {
-                        let start = i.saturating_mul(NODE_SIZE);
-                        b.get(start..start.saturating_add(NODE_SIZE))
-                            .and_then(|s| Node::try_from(s).ok())
-                            .unwrap_or_default()
-                    })
-                    .collect();
-                column_hash(&column)
-            })
-            .collect::<Result<_, _>>()?;
+        let mut hashes = vec![[0u8; NODE_SIZE]; n];
+        hashes
+            .par_chunks_mut(TASK_COLUMNS)
+            .enumerate()
+            .try_for_each(|(task, out)| {
+                let first = task.saturating_mul(TASK_COLUMNS);
+                let mut columns = Vec::with_capacity(
+                    out.len()
+                        .saturating_mul(bufs.len())
+                        .saturating_mul(NODE_SIZE),
+                );
+                for i in first..first.saturating_add(out.len()) {
+                    let start = i.saturating_mul(NODE_SIZE);
+                    for layer in &bufs {
+                        let label = layer.get(start..start.saturating_add(NODE_SIZE));
+                        columns.extend_from_slice(label.unwrap_or(&[0u8; NODE_SIZE]));
+                    }
+                }
+                hash_node_bytes_many(bufs.len(), &columns, out)
+            })?;
         for h in &hashes {
             out.write_all(h).map_err(|e| io_err(&out_path, e))?;
         }

@@ -23,6 +23,10 @@ use crate::hasher::{NODE_SIZE, Node, node_hash_pair};
 /// Child groups hashed per chunk while building (a multiple of every arity we use).
 const CHUNK_NODES: usize = 1 << 16;
 
+/// Parents computed per parallel task: a multiple of the 8 hashes a batched Poseidon computes
+/// at once, small enough to balance the cores at the end of a chunk.
+const TASK_PARENTS: usize = 256;
+
 /// How a tree combines `arity` children into their parent.
 pub trait TreeHasher: Sync {
     /// Children per parent (2 or 8).
@@ -30,6 +34,22 @@ pub trait TreeHasher: Sync {
     /// The parent of `children`, `arity` consecutive 32-byte nodes; `None` if they are not
     /// valid inputs (for Poseidon: not canonical field elements).
     fn hash(&self, children: &[u8]) -> Option<Node>;
+    /// Hashes consecutive groups of `arity` nodes, one parent per group into `out`; `false` if
+    /// a group is not valid input or the lengths disagree. Hashers with a batched form (Poseidon
+    /// hashes several groups at once) override this.
+    fn hash_many(&self, children: &[u8], out: &mut [Node]) -> bool {
+        let groups = children.chunks_exact(self.arity().saturating_mul(NODE_SIZE));
+        if groups.len() != out.len() || !groups.remainder().is_empty() {
+            return false;
+        }
+        for (group, slot) in groups.zip(out.iter_mut()) {
+            match self.hash(group) {
+                Some(node) => *slot = node,
+                None => return false,
+            }
+        }
+        true
+    }
 }
 
 /// The binary sha256-trunc254 tree of commP and TreeD.
@@ -58,6 +78,9 @@ impl TreeHasher for PoseidonTree {
             return None;
         }
         crate::poseidon::hash_node_bytes(children).ok()
+    }
+    fn hash_many(&self, children: &[u8], out: &mut [Node]) -> bool {
+        crate::poseidon::hash_node_bytes_many(8, children, out).is_ok()
     }
 }
 
@@ -197,14 +220,17 @@ impl TreeFile {
                         .0
                         .read_exact_at(chunk, at)
                         .map_err(|e| io_err(below.2, e))?;
-                    let hashed: Vec<Node> = chunk
-                        .par_chunks(arity.saturating_mul(NODE_SIZE))
-                        .map(|g| hasher.hash(g))
-                        .collect::<Option<Vec<Node>>>()
-                        .ok_or_else(|| TreeError::BadNodes {
+                    let mut hashed = vec![[0u8; NODE_SIZE]; n.checked_div(arity).unwrap_or(0)];
+                    let valid = chunk
+                        .par_chunks(TASK_PARENTS.saturating_mul(arity).saturating_mul(NODE_SIZE))
+                        .zip(hashed.par_chunks_mut(TASK_PARENTS))
+                        .all(|(children, parents)| hasher.hash_many(children, parents));
+                    if !valid {
+                        return Err(TreeError::BadNodes {
                             path: below.2.display().to_string(),
                             first: done,
-                        })?;
+                        });
+                    }
                     for node in &hashed {
                         w.write_all(node).map_err(|e| io_err(&tmp, e))?;
                     }
