@@ -11,6 +11,7 @@ use flowcoin_proofs::sdr::post::{
     verify_window, verify_winning, winning_sector_index,
 };
 use flowcoin_proofs::sdr::seal::{NoProgress, SealInputs, SealedSector, SectorCache, seal};
+use flowcoin_proofs::sdr::tree_file::Levels;
 use flowcoin_types::test_utils::{seal_input32, seal_sector_number, seal_stream, seal_vectors};
 
 fn nums(v: &serde_json::Value) -> Vec<u64> {
@@ -265,7 +266,7 @@ fn a_replica_with_ten_percent_corrupted_nodes_fails_at_the_predicted_rate() {
                 &one.sectors[0],
                 &public,
                 &[o.index],
-                nodes as u64,
+                &Levels::uniform(nodes as u64, 8).unwrap(),
             )
             .is_ok();
             assert_eq!(verifies, intact, "leaf {}", o.index);

@@ -4,7 +4,7 @@
 use sha2::{Digest, Sha256};
 
 use flowcoin_proofs::fr32;
-use flowcoin_proofs::sdr::tree_file::{Sha256Tree, TreeFile, path_index, root_from_path};
+use flowcoin_proofs::sdr::tree_file::{Levels, Sha256Tree, TreeFile, path_index, root_from_path};
 use flowcoin_types::test_utils::{seal_stream, seal_vectors};
 
 /// The unsealed sector of a vector: its data, Fr32-padded to the sector size.
@@ -33,27 +33,37 @@ fn unsealed_sector_and_tree_d_match_comm_d() {
         let data_path = dir.path().join("unsealed");
         std::fs::write(&data_path, &sector).unwrap();
         let nodes = (sector.len() / 32) as u64;
+        let levels = Levels::uniform(nodes, 2).unwrap();
         let tree =
-            TreeFile::build(&data_path, nodes, &Sha256Tree, &dir.path().join("tree-d")).unwrap();
+            TreeFile::build(&data_path, &levels, &Sha256Tree, &dir.path().join("tree-d")).unwrap();
         assert_eq!(
             hex::encode(tree.root()),
             v["comm_d"].as_str().unwrap(),
             "{name}"
         );
-        let reopened = TreeFile::open(&dir.path().join("tree-d"), nodes, 2).unwrap();
+        let reopened = TreeFile::open(&dir.path().join("tree-d"), &levels).unwrap();
         assert_eq!(reopened.root(), tree.root());
         for leaf in [0, 1, nodes / 2 + 3, nodes - 1] {
             let path = tree.path(&data_path, leaf).unwrap();
-            assert_eq!(path_index(&path, 2), Some(leaf));
+            assert_eq!(path_index(&path, &levels), Some(leaf));
             let at = (leaf * 32) as usize;
             let node: [u8; 32] = sector[at..at + 32].try_into().unwrap();
-            assert_eq!(root_from_path(&node, &path, &Sha256Tree), Some(tree.root()));
+            assert_eq!(
+                root_from_path(&node, &path, &levels, &Sha256Tree),
+                Some(tree.root())
+            );
             let mut bad = path.clone();
             bad[0].siblings[0][0] ^= 1;
-            assert_ne!(root_from_path(&node, &bad, &Sha256Tree), Some(tree.root()));
+            assert_ne!(
+                root_from_path(&node, &bad, &levels, &Sha256Tree),
+                Some(tree.root())
+            );
             let mut bad = path.clone();
             bad[1].position = 2;
-            assert_eq!(root_from_path(&node, &bad, &Sha256Tree), None);
+            assert_eq!(root_from_path(&node, &bad, &levels, &Sha256Tree), None);
+            let short = &path[..path.len() - 1];
+            assert_eq!(root_from_path(&node, short, &levels, &Sha256Tree), None);
+            assert_eq!(path_index(short, &levels), None);
         }
     }
 }

@@ -16,7 +16,7 @@ use super::params::{RegisteredSealProof, SdrParams, replica_id};
 use super::proof::{ChallengeProof, ColumnOpening, Opening, SealProof};
 use super::seal::{SealError, SealedSector, SectorCache};
 use super::tree_file::{
-    PathLevel, PoseidonTree, Sha256Tree, TreeFile, TreeHasher, path_index, root_from_path,
+    Levels, PathLevel, PoseidonTree, Sha256Tree, TreeFile, TreeHasher, path_index, root_from_path,
 };
 use crate::fr::fr_add;
 use crate::hasher::{NODE_SIZE, Node};
@@ -113,9 +113,9 @@ pub fn prove_seal(
     let params = SdrParams::for_sector(proof.sector_size())?;
     let graph = SdrGraph::for_proof(proof)?;
     let nodes = params.nodes;
-    let tree_d = TreeFile::open(&cache.tree_d(), nodes, 2)?;
-    let tree_r = TreeFile::open(&cache.tree_r(), nodes, 8)?;
-    let tree_c = TreeFile::open(&cache.tree_c(), nodes, 8)?;
+    let tree_d = TreeFile::open(&cache.tree_d(), &params.tree_d_levels()?)?;
+    let tree_r = TreeFile::open(&cache.tree_r(), &params.tree_r_levels()?)?;
+    let tree_c = TreeFile::open(&cache.tree_c(), &params.tree_r_levels()?)?;
     let layers: Vec<_> = (1..=params.layers).map(|l| cache.layer(l)).collect();
     let mut challenges = Vec::new();
     for node in params
@@ -214,8 +214,10 @@ pub fn verify_seal(public: &SealPublicInputs, proof: &SealProof) -> Result<(), S
             expected: expected.len(),
         });
     }
-    let depth_d = params.nodes.trailing_zeros() as usize;
-    let depth_8 = depth_d / 3;
+    let shapes = params
+        .tree_d_levels()
+        .and_then(|d| Ok((d, params.tree_r_levels()?)))
+        .map_err(|e| p(&e))?;
     for (index, (c, &want)) in proof.challenges.iter().zip(&expected).enumerate() {
         if c.node != want {
             return Err(SealVerifyError::Challenge {
@@ -224,32 +226,22 @@ pub fn verify_seal(public: &SealPublicInputs, proof: &SealProof) -> Result<(), S
                 expected: want,
             });
         }
-        verify_challenge(
-            public,
-            proof,
-            &graph,
-            &rid,
-            c,
-            params.layers,
-            depth_d,
-            depth_8,
-        )?;
+        verify_challenge(public, proof, &graph, &rid, c, params.layers, &shapes)?;
     }
     Ok(())
 }
 
-/// Checks that `opening` is leaf `index` of a tree of `depth` levels with root `root`.
+/// Checks that `opening` is leaf `index` of a tree of shape `levels` with root `root`.
 fn opening_ok(
     leaf: &Node,
     path: &[PathLevel],
     index: u64,
-    depth: usize,
+    levels: &Levels,
     root: &Node,
     hasher: &dyn TreeHasher,
 ) -> bool {
-    path.len() == depth
-        && path_index(path, hasher.arity()) == Some(index)
-        && root_from_path(leaf, path, hasher).as_ref() == Some(root)
+    path_index(path, levels) == Some(index)
+        && root_from_path(leaf, path, levels, hasher).as_ref() == Some(root)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -260,8 +252,7 @@ fn verify_challenge(
     rid: &Node,
     c: &ChallengeProof,
     layers: u32,
-    depth_d: usize,
-    depth_8: usize,
+    (tree_d, tree_r): &(Levels, Levels),
 ) -> Result<(), SealVerifyError> {
     let node = c.node;
     let bad = |what: &str| SealVerifyError::Opening {
@@ -273,7 +264,7 @@ fn verify_challenge(
             &c.data.node,
             &c.data.path,
             node,
-            depth_d,
+            tree_d,
             &public.comm_d,
             &Sha256Tree,
         )
@@ -285,7 +276,7 @@ fn verify_challenge(
             &c.replica.node,
             &c.replica.path,
             node,
-            depth_8,
+            tree_r,
             &proof.comm_r_last,
             &PoseidonTree,
         )
@@ -296,7 +287,7 @@ fn verify_challenge(
         col.index == index
             && col.labels.len() == layers as usize
             && column_hash(&col.labels).is_ok_and(|h| {
-                opening_ok(&h, &col.path, index, depth_8, &proof.comm_c, &PoseidonTree)
+                opening_ok(&h, &col.path, index, tree_r, &proof.comm_c, &PoseidonTree)
             })
     };
     if !column_ok(&c.column, node) {

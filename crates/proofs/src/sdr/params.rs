@@ -11,6 +11,8 @@ use std::str::FromStr;
 use flowcoin_types::SectorSize;
 use sha2::{Digest, Sha256};
 
+use super::tree_file::{Levels, TreeError};
+
 /// At most this many PoRep challenges go into one partition's circuit (rust-fil-proofs
 /// `MAX_CHALLENGES_PER_PARTITION`).
 pub const MAX_CHALLENGES_PER_PARTITION: u32 = 18;
@@ -460,6 +462,30 @@ impl SdrParams {
             winning_post_challenge_count: WINNING_POST_CHALLENGE_COUNT,
             window_post_challenge_count: WINDOW_POST_CHALLENGE_COUNT,
         })
+    }
+
+    /// The shape of TreeD: a binary tree over every node.
+    pub fn tree_d_levels(&self) -> Result<Levels, TreeError> {
+        Levels::uniform(self.nodes, 2)
+    }
+
+    /// The shape of TreeC and TreeR: oct-trees over equal runs of nodes, joined by the sub level
+    /// (if any), joined by the top level (if any). For 64 GiB (8-8-2): nine levels of 8 in each
+    /// of 16 base trees, a level of 8, a level of 2.
+    pub fn tree_r_levels(&self) -> Result<Levels, TreeError> {
+        let shape = self.tree_shape;
+        let joined = [shape.sub_arity, shape.top_arity]
+            .into_iter()
+            .filter(|&a| a != 0)
+            .map(|a| a as usize);
+        let groups = joined
+            .clone()
+            .try_fold(1u64, |p, a| p.checked_mul(a as u64));
+        let base_leaves = groups.and_then(|g| self.nodes.checked_div(g)).unwrap_or(0);
+        let base = Levels::uniform(base_leaves, shape.base_arity as usize)?;
+        let mut arities = base.arities().to_vec();
+        arities.extend(joined);
+        Levels::new(self.nodes, arities)
     }
 
     /// All PoRep challenges of a sector: partitions × challenges per partition (180 for 32 GiB).

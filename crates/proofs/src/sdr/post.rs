@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::params::{ApiVersion, RegisteredPoStProof, SdrParams};
 use super::proof::{DecodeError, KIND_WINDOW_POST, KIND_WINNING_POST, Opening, Reader, Writer};
 use super::seal::SealError;
-use super::tree_file::{PoseidonTree, TreeFile, path_index, root_from_path};
+use super::tree_file::{Levels, PoseidonTree, TreeFile, path_index, root_from_path};
 use crate::hasher::{NODE_SIZE, Node};
 use crate::poseidon::comm_r;
 
@@ -152,9 +152,9 @@ pub enum PostVerifyError {
 pub fn prove_sector(
     sector: &PrivateSector,
     challenges: &[u64],
-    nodes: u64,
+    levels: &Levels,
 ) -> Result<SectorPostProof, SealError> {
-    let tree = TreeFile::open(&sector.tree_r, nodes, 8)?;
+    let tree = TreeFile::open(&sector.tree_r, levels)?;
     let replica = std::fs::File::open(&sector.replica).map_err(|e| io_err(&sector.replica, e))?;
     let mut openings = Vec::with_capacity(challenges.len());
     for &leaf in challenges {
@@ -220,7 +220,7 @@ pub fn prove_winning(
         proof.api_version(),
     );
     Ok(PostProof {
-        sectors: vec![prove_sector(sector, &challenges, p.nodes)?],
+        sectors: vec![prove_sector(sector, &challenges, &p.tree_r_levels()?)?],
         skipped: Vec::new(),
     })
 }
@@ -262,7 +262,7 @@ pub fn verify_winning(
             got: Vec::new(),
             expected: vec![chosen.sector_number],
         }),
-        |s| verify_sector_openings(s, chosen, &challenges, p.nodes),
+        |s| verify_sector_openings(s, chosen, &challenges, &tree_r_levels(&p)?),
     )
 }
 
@@ -274,6 +274,7 @@ pub fn prove_window(
     faulty: &[u64],
 ) -> Result<PostProof, SealError> {
     let p = SdrParams::for_sector(proof.sector_size())?;
+    let levels = p.tree_r_levels()?;
     let mut sectors = Vec::new();
     let mut skipped = Vec::new();
     for (i, sector) in partition.iter().enumerate() {
@@ -289,7 +290,7 @@ pub fn prove_window(
             p.nodes,
             proof.api_version(),
         );
-        sectors.push(prove_sector(sector, &challenges, p.nodes)?);
+        sectors.push(prove_sector(sector, &challenges, &levels)?);
     }
     Ok(PostProof { sectors, skipped })
 }
@@ -334,7 +335,7 @@ pub fn verify_window(
                 proof_type.api_version(),
             );
             if let Some(s) = next_proven {
-                verify_sector_openings(s, public, &challenges, p.nodes)?;
+                verify_sector_openings(s, public, &challenges, &tree_r_levels(&p)?)?;
             }
             next_proven = proven.next();
         } else if next_skipped == Some(&public.sector_number) {
@@ -352,7 +353,7 @@ pub fn verify_sector_openings(
     s: &SectorPostProof,
     public: &PublicSector,
     challenges: &[u64],
-    nodes: u64,
+    levels: &Levels,
 ) -> Result<(), PostVerifyError> {
     if s.sector_number != public.sector_number {
         return Err(PostVerifyError::Sectors {
@@ -370,12 +371,11 @@ pub fn verify_sector_openings(
             expected: challenges.len(),
         });
     }
-    let depth = (nodes.trailing_zeros() / 3) as usize;
     for (o, &leaf) in s.openings.iter().zip(challenges) {
         let ok = o.index == leaf
-            && o.path.len() == depth
-            && path_index(&o.path, 8) == Some(leaf)
-            && root_from_path(&o.node, &o.path, &PoseidonTree).as_ref() == Some(&s.comm_r_last);
+            && path_index(&o.path, levels) == Some(leaf)
+            && root_from_path(&o.node, &o.path, levels, &PoseidonTree).as_ref()
+                == Some(&s.comm_r_last);
         if !ok {
             return Err(PostVerifyError::Opening {
                 sector: s.sector_number,
@@ -443,4 +443,10 @@ impl PostProof {
         r.finish()?;
         Ok(PostProof { sectors, skipped })
     }
+}
+
+/// The shape of TreeR for the verifiers, whose errors are [`PostVerifyError`].
+fn tree_r_levels(p: &SdrParams) -> Result<Levels, PostVerifyError> {
+    p.tree_r_levels()
+        .map_err(|e| PostVerifyError::Params(e.to_string()))
 }

@@ -230,7 +230,13 @@ pub fn seal(
 
     progress.phase("tree-d");
     let t = Instant::now();
-    let comm_d = TreeFile::build(unsealed, nodes, &Sha256Tree, &cache.tree_d())?.root();
+    let comm_d = TreeFile::build(
+        unsealed,
+        &params.tree_d_levels()?,
+        &Sha256Tree,
+        &cache.tree_d(),
+    )?
+    .root();
     timings.tree_d = t.elapsed();
     let replica_id = replica_id(
         &inputs.prover_id,
@@ -254,7 +260,14 @@ pub fn seal(
     progress.phase("tree-c");
     let t = Instant::now();
     write_columns(cache, &params)?;
-    let comm_c = TreeFile::build(&cache.columns(), nodes, &PoseidonTree, &cache.tree_c())?.root();
+    let tree_shape = params.tree_r_levels()?;
+    let comm_c = TreeFile::build(
+        &cache.columns(),
+        &tree_shape,
+        &PoseidonTree,
+        &cache.tree_c(),
+    )?
+    .root();
     timings.tree_c = t.elapsed();
 
     progress.phase("encode");
@@ -265,7 +278,7 @@ pub fn seal(
 
     progress.phase("tree-r");
     let t = Instant::now();
-    let comm_r_last = TreeFile::build(replica, nodes, &PoseidonTree, &cache.tree_r())?.root();
+    let comm_r_last = TreeFile::build(replica, &tree_shape, &PoseidonTree, &cache.tree_r())?.root();
     timings.tree_r = t.elapsed();
     let comm_r = comm_r(&comm_c, &comm_r_last)?;
 

@@ -7,6 +7,10 @@
 //! Level `k` of a tree with `n` leaves and arity `a` has `n / a^k` nodes. A tree of 2^24 leaves
 //! and arity 8 is about 2.3 M nodes (73 MiB); a binary tree over the same leaves 512 MiB.
 //!
+//! Each level has its own arity ([`Levels`]): Filecoin's compound shapes are such trees. 8-8-2
+//! (64 GiB) joins 16 oct-trees with one level of arity 8 and a top of arity 2, which is the tree
+//! whose levels have arities 8, …, 8, 8, 2; 8-8-0 (32 GiB) and 8-0-0 are plain oct-trees.
+//!
 //! Building reads the level below in chunks, hashes the chunk's groups on every core and
 //! appends the parents; memory stays at one chunk whatever the tree size. The file is written to
 //! a temporary name, fsynced and renamed.
@@ -27,18 +31,22 @@ const CHUNK_NODES: usize = 1 << 16;
 /// at once, small enough to balance the cores at the end of a chunk.
 const TASK_PARENTS: usize = 256;
 
-/// How a tree combines `arity` children into their parent.
+/// How a tree combines children into their parent.
 pub trait TreeHasher: Sync {
-    /// Children per parent (2 or 8).
-    fn arity(&self) -> usize;
-    /// The parent of `children`, `arity` consecutive 32-byte nodes; `None` if they are not
-    /// valid inputs (for Poseidon: not canonical field elements).
+    /// Whether this hasher combines `arity` children (Sha256Tree: 2; Poseidon: 2 and 8).
+    fn supports(&self, arity: usize) -> bool;
+    /// The parent of `children`, consecutive 32-byte nodes of a supported arity; `None` if they
+    /// are not valid inputs (for Poseidon: not canonical field elements) or the arity is not
+    /// supported.
     fn hash(&self, children: &[u8]) -> Option<Node>;
     /// Hashes consecutive groups of `arity` nodes, one parent per group into `out`; `false` if
     /// a group is not valid input or the lengths disagree. Hashers with a batched form (Poseidon
     /// hashes several groups at once) override this.
-    fn hash_many(&self, children: &[u8], out: &mut [Node]) -> bool {
-        let groups = children.chunks_exact(self.arity().saturating_mul(NODE_SIZE));
+    fn hash_many(&self, arity: usize, children: &[u8], out: &mut [Node]) -> bool {
+        if !self.supports(arity) {
+            return false;
+        }
+        let groups = children.chunks_exact(arity.saturating_mul(NODE_SIZE));
         if groups.len() != out.len() || !groups.remainder().is_empty() {
             return false;
         }
@@ -57,30 +65,31 @@ pub trait TreeHasher: Sync {
 pub struct Sha256Tree;
 
 impl TreeHasher for Sha256Tree {
-    fn arity(&self) -> usize {
-        2
+    fn supports(&self, arity: usize) -> bool {
+        arity == 2
     }
     fn hash(&self, children: &[u8]) -> Option<Node> {
         <&[u8; 64]>::try_from(children).ok().map(node_hash_pair)
     }
 }
 
-/// The 8-ary Poseidon tree of TreeC and TreeR (neptune's Merkle hash of arity 8).
+/// The Poseidon trees of TreeC and TreeR (neptune's Merkle hashes of arity 8, and 2 for the
+/// top of 8-8-2 shapes).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PoseidonTree;
 
 impl TreeHasher for PoseidonTree {
-    fn arity(&self) -> usize {
-        8
+    fn supports(&self, arity: usize) -> bool {
+        matches!(arity, 2 | 8)
     }
     fn hash(&self, children: &[u8]) -> Option<Node> {
-        if children.len() != 8 * NODE_SIZE {
+        if children.len() != 8 * NODE_SIZE && children.len() != 2 * NODE_SIZE {
             return None;
         }
         crate::poseidon::hash_node_bytes(children).ok()
     }
-    fn hash_many(&self, children: &[u8], out: &mut [Node]) -> bool {
-        crate::poseidon::hash_node_bytes_many(8, children, out).is_ok()
+    fn hash_many(&self, arity: usize, children: &[u8], out: &mut [Node]) -> bool {
+        self.supports(arity) && crate::poseidon::hash_node_bytes_many(arity, children, out).is_ok()
     }
 }
 
@@ -97,13 +106,13 @@ pub enum TreeError {
         #[source]
         source: std::io::Error,
     },
-    /// The leaf count is not a power of the arity.
-    #[error("{leaves} leaves cannot form a complete tree of arity {arity}")]
+    /// The leaf count is not the product of the level arities, or an arity is not supported.
+    #[error("{leaves} leaves cannot form a complete tree with level arities {arities:?}")]
     Shape {
         /// Leaf count.
         leaves: u64,
-        /// Arity.
-        arity: usize,
+        /// Arity of each level, bottom up.
+        arities: Vec<usize>,
     },
     /// A leaf index outside the tree.
     #[error("leaf {index} is outside a tree of {leaves} leaves")]
@@ -140,26 +149,66 @@ fn io_err(path: &Path, source: std::io::Error) -> TreeError {
     }
 }
 
-/// The number of levels above the leaves of a complete tree, or an error.
-fn height(leaves: u64, arity: usize) -> Result<u32, TreeError> {
-    let shape = || TreeError::Shape { leaves, arity };
-    let bits = arity.trailing_zeros();
-    if !arity.is_power_of_two() || arity < 2 || !leaves.is_power_of_two() || leaves < arity as u64 {
-        return Err(shape());
+/// The arity of each level of a tree, bottom up (the first combines leaves).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Levels {
+    leaves: u64,
+    arities: Vec<usize>,
+}
+
+impl Levels {
+    /// A tree over `leaves` whose levels have `arities` (bottom up); an error unless each arity
+    /// is at least 2 and their product is `leaves`.
+    pub fn new(leaves: u64, arities: Vec<usize>) -> Result<Self, TreeError> {
+        let product = arities.iter().try_fold(1u64, |p, &a| {
+            (a >= 2).then_some(())?;
+            p.checked_mul(u64::try_from(a).ok()?)
+        });
+        if arities.is_empty() || product != Some(leaves) {
+            return Err(TreeError::Shape { leaves, arities });
+        }
+        Ok(Self { leaves, arities })
     }
-    let total = leaves.trailing_zeros();
-    if !total.is_multiple_of(bits) {
-        return Err(shape());
+
+    /// The complete tree of one arity over `leaves` (a power of it).
+    pub fn uniform(leaves: u64, arity: usize) -> Result<Self, TreeError> {
+        let shape = || TreeError::Shape {
+            leaves,
+            arities: vec![arity],
+        };
+        let bits = arity.trailing_zeros();
+        if !arity.is_power_of_two() || arity < 2 || !leaves.is_power_of_two() {
+            return Err(shape());
+        }
+        let total = leaves.trailing_zeros();
+        if !total.is_multiple_of(bits) {
+            return Err(shape());
+        }
+        let height = total.checked_div(bits).ok_or_else(shape)?;
+        Self::new(leaves, vec![arity; height as usize])
     }
-    total.checked_div(bits).ok_or_else(shape)
+
+    /// The leaf count.
+    pub fn leaves(&self) -> u64 {
+        self.leaves
+    }
+
+    /// The arities, bottom up.
+    pub fn arities(&self) -> &[usize] {
+        &self.arities
+    }
+
+    /// The number of levels above the leaves (the length of an inclusion path).
+    pub fn height(&self) -> usize {
+        self.arities.len()
+    }
 }
 
 /// A built tree file: its shape and where each level starts.
 #[derive(Debug, Clone)]
 pub struct TreeFile {
     path: PathBuf,
-    leaves: u64,
-    arity: usize,
+    levels: Levels,
     /// Byte offset of each level (index 0 = level 1) in the file.
     offsets: Vec<u64>,
     root: Node,
@@ -176,16 +225,20 @@ pub struct PathLevel {
 }
 
 impl TreeFile {
-    /// Builds the tree over `leaves` (32-byte nodes read from `leaf_file`, `count` of them) into
-    /// `out`, and returns it.
+    /// Builds the tree of shape `levels` over its leaves (32-byte nodes read from `leaf_file`)
+    /// into `out`, and returns it.
     pub fn build(
         leaf_file: &Path,
-        count: u64,
+        levels: &Levels,
         hasher: &dyn TreeHasher,
         out: &Path,
     ) -> Result<TreeFile, TreeError> {
-        let arity = hasher.arity();
-        let levels = height(count, arity)?;
+        if let Some(&arity) = levels.arities.iter().find(|&&a| !hasher.supports(a)) {
+            return Err(TreeError::Shape {
+                leaves: levels.leaves,
+                arities: vec![arity],
+            });
+        }
         let leaves = File::open(leaf_file).map_err(|e| io_err(leaf_file, e))?;
         let tmp = out.with_extension("tmp");
         let file = OpenOptions::new()
@@ -195,14 +248,14 @@ impl TreeFile {
             .write(true)
             .open(&tmp)
             .map_err(|e| io_err(&tmp, e))?;
-        let mut offsets = Vec::with_capacity(levels as usize);
+        let mut offsets = Vec::with_capacity(levels.height());
         let mut written = 0u64;
         let mut below: (&File, u64, &Path) = (&leaves, 0, leaf_file);
-        let mut width = count;
+        let mut width = levels.leaves;
         let mut root = [0u8; NODE_SIZE];
         {
             let mut w = BufWriter::with_capacity(1 << 20, &file);
-            for _ in 0..levels {
+            for &arity in &levels.arities {
                 let parents = width.checked_div(arity as u64).unwrap_or(0);
                 offsets.push(written);
                 let mut buf = vec![0u8; CHUNK_NODES.saturating_mul(NODE_SIZE)];
@@ -224,7 +277,7 @@ impl TreeFile {
                     let valid = chunk
                         .par_chunks(TASK_PARENTS.saturating_mul(arity).saturating_mul(NODE_SIZE))
                         .zip(hashed.par_chunks_mut(TASK_PARENTS))
-                        .all(|(children, parents)| hasher.hash_many(children, parents));
+                        .all(|(children, parents)| hasher.hash_many(arity, children, parents));
                     if !valid {
                         return Err(TreeError::BadNodes {
                             path: below.2.display().to_string(),
@@ -251,20 +304,18 @@ impl TreeFile {
         std::fs::rename(&tmp, out).map_err(|e| io_err(out, e))?;
         Ok(TreeFile {
             path: out.to_path_buf(),
-            leaves: count,
-            arity,
+            levels: levels.clone(),
             offsets,
             root,
         })
     }
 
-    /// Opens a tree built earlier, checking its size, and reads its root.
-    pub fn open(path: &Path, leaves: u64, arity: usize) -> Result<TreeFile, TreeError> {
-        let levels = height(leaves, arity)?;
-        let mut offsets = Vec::with_capacity(levels as usize);
+    /// Opens a tree of shape `levels` built earlier, checking its size, and reads its root.
+    pub fn open(path: &Path, levels: &Levels) -> Result<TreeFile, TreeError> {
+        let mut offsets = Vec::with_capacity(levels.height());
         let mut size = 0u64;
-        let mut width = leaves;
-        for _ in 0..levels {
+        let mut width = levels.leaves;
+        for &arity in &levels.arities {
             offsets.push(size);
             width = width.checked_div(arity as u64).unwrap_or(0);
             size = size.saturating_add(width.saturating_mul(NODE_SIZE as u64));
@@ -283,8 +334,7 @@ impl TreeFile {
             .map_err(|e| io_err(path, e))?;
         Ok(TreeFile {
             path: path.to_path_buf(),
-            leaves,
-            arity,
+            levels: levels.clone(),
             offsets,
             root,
         })
@@ -298,25 +348,24 @@ impl TreeFile {
     /// The inclusion path of leaf `index`, bottom-up. Siblings on level 0 come from the leaf
     /// file (`leaf_file`), the others from this tree.
     pub fn path(&self, leaf_file: &Path, index: u64) -> Result<Vec<PathLevel>, TreeError> {
-        if index >= self.leaves {
+        if index >= self.levels.leaves {
             return Err(TreeError::Index {
                 index,
-                leaves: self.leaves,
+                leaves: self.levels.leaves,
             });
         }
         let tree = File::open(&self.path).map_err(|e| io_err(&self.path, e))?;
         let leaves = File::open(leaf_file).map_err(|e| io_err(leaf_file, e))?;
-        let arity = self.arity as u64;
         let mut out = Vec::with_capacity(self.offsets.len());
         let mut i = index;
-        for level in 0..self.offsets.len() {
+        for (level, &arity) in self.levels.arities.iter().enumerate() {
             let (file, base, path) = match level.checked_sub(1).and_then(|l| self.offsets.get(l)) {
                 None => (&leaves, 0, leaf_file),
                 Some(&off) => (&tree, off, self.path.as_path()),
             };
-            let position = i.checked_rem(arity).unwrap_or(0);
+            let position = i.checked_rem(arity as u64).unwrap_or(0);
             let first = i.saturating_sub(position);
-            let mut group = vec![0u8; self.arity.saturating_mul(NODE_SIZE)];
+            let mut group = vec![0u8; arity.saturating_mul(NODE_SIZE)];
             file.read_exact_at(
                 &mut group,
                 base.saturating_add(first.saturating_mul(NODE_SIZE as u64)),
@@ -330,23 +379,31 @@ impl TreeFile {
                 .filter_map(|(_, n)| Node::try_from(n).ok())
                 .collect();
             out.push(PathLevel { position, siblings });
-            i = i.checked_div(arity).unwrap_or(0);
+            i = i.checked_div(arity as u64).unwrap_or(0);
         }
         Ok(out)
     }
 }
 
-/// Recomputes the root from a leaf and its path; `None` if the path is malformed (a position
-/// outside the arity or a wrong number of siblings). Never panics.
-pub fn root_from_path(leaf: &Node, path: &[PathLevel], hasher: &dyn TreeHasher) -> Option<Node> {
-    let arity = hasher.arity();
+/// Recomputes the root from a leaf and its path in a tree of shape `levels`; `None` if the path
+/// does not fit the shape (its length, a position outside its level's arity, a wrong number of
+/// siblings) or the hasher refuses a group. Never panics.
+pub fn root_from_path(
+    leaf: &Node,
+    path: &[PathLevel],
+    levels: &Levels,
+    hasher: &dyn TreeHasher,
+) -> Option<Node> {
+    if path.len() != levels.height() {
+        return None;
+    }
     let mut node = *leaf;
-    let mut group = vec![0u8; arity.checked_mul(NODE_SIZE)?];
-    for level in path {
+    for (level, &arity) in path.iter().zip(&levels.arities) {
         let position = usize::from(level.position);
         if position >= arity || level.siblings.len() != arity.checked_sub(1)? {
             return None;
         }
+        let mut group = vec![0u8; arity.checked_mul(NODE_SIZE)?];
         let mut siblings = level.siblings.iter();
         for (k, slot) in group.chunks_exact_mut(NODE_SIZE).enumerate() {
             let src = if k == position {
@@ -361,12 +418,16 @@ pub fn root_from_path(leaf: &Node, path: &[PathLevel], hasher: &dyn TreeHasher) 
     Some(node)
 }
 
-/// The leaf index a path proves, from its positions.
-pub fn path_index(path: &[PathLevel], arity: usize) -> Option<u64> {
+/// The leaf index a path proves in a tree of shape `levels`, from its positions; `None` if the
+/// path does not have one level per tree level.
+pub fn path_index(path: &[PathLevel], levels: &Levels) -> Option<u64> {
+    if path.len() != levels.height() {
+        return None;
+    }
     let mut index = 0u64;
-    for level in path.iter().rev() {
+    for (level, &arity) in path.iter().zip(&levels.arities).rev() {
         index = index
-            .checked_mul(arity as u64)?
+            .checked_mul(u64::try_from(arity).ok()?)?
             .checked_add(u64::from(level.position))?;
     }
     Some(index)
