@@ -104,7 +104,8 @@ impl PaddedPieceSize {
 
     /// The payload capacity of this piece (size · 127/128).
     pub const fn unpadded(self) -> UnpaddedPieceSize {
-        UnpaddedPieceSize(self.0 - self.0 / 128)
+        // Cannot wrap: x / 128 ≤ x.
+        UnpaddedPieceSize(self.0.wrapping_sub(self.0 / 128))
     }
 }
 
@@ -134,7 +135,8 @@ impl UnpaddedPieceSize {
 
     /// The padded size of this piece (size · 128/127).
     pub const fn padded(self) -> PaddedPieceSize {
-        PaddedPieceSize(self.0 / 127 * 128)
+        // Cannot wrap: the size is at most 127 · 2^56, so size / 127 · 128 ≤ 2^63.
+        PaddedPieceSize((self.0 / 127).wrapping_mul(128))
     }
 }
 

@@ -5,6 +5,16 @@
 //! `SHAKE128(b"fil-import-vectors/v1 seed=" ‖ decimal SEED)`. This module regenerates them in
 //! Rust so that no Python is needed at test time.
 
+// Test helpers only (behind `test-utils`): a panic here is a failed test, not a crashed node, so
+// the crate's panic-free lints do not apply.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
+
 use std::io::Read;
 use std::path::PathBuf;
 
