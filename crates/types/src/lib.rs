@@ -60,6 +60,7 @@
 pub mod address;
 mod base32;
 pub mod economics;
+pub mod message;
 mod piece_size;
 mod sector_size;
 mod size_text;
@@ -69,6 +70,7 @@ mod token;
 pub use address::{
     Address, AddressBytesError, AddressParseError, Network, NetworkAddress, Protocol,
 };
+pub use message::{Message, SignedMessage};
 pub use piece_size::{PaddedPieceSize, PieceSizeError, UnpaddedPieceSize};
 pub use sector_size::{SectorSize, SectorSizeError};
 pub use size_text::{SizeParseError, parse_byte_size};
