@@ -61,6 +61,7 @@ pub mod address;
 mod base32;
 pub mod economics;
 pub mod message;
+mod network_params;
 mod piece_size;
 mod sector_size;
 mod size_text;
@@ -71,6 +72,7 @@ pub use address::{
     Address, AddressBytesError, AddressParseError, Network, NetworkAddress, Protocol,
 };
 pub use message::{Message, SignedMessage};
+pub use network_params::{NetworkParams, NetworkParamsError};
 pub use piece_size::{PaddedPieceSize, PieceSizeError, UnpaddedPieceSize};
 pub use sector_size::{SectorSize, SectorSizeError};
 pub use size_text::{SizeParseError, parse_byte_size};
