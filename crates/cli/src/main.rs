@@ -6,6 +6,7 @@
 mod bench;
 mod car_cmd;
 mod client;
+mod key_cmd;
 mod progress;
 mod proofs_cmd;
 mod repo;
@@ -41,6 +42,9 @@ enum Command {
     /// Measure throughput of the data layer and the proofs.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Generate, list and remove keys in the node's keystore.
+    #[command(subcommand)]
+    Key(key_cmd::KeyCommand),
 }
 
 fn main() -> ExitCode {
@@ -51,6 +55,7 @@ fn main() -> ExitCode {
         Command::Car(c) => car_cmd::run(&repo, c),
         Command::Proofs(c) => proofs_cmd::run(&repo, c),
         Command::Bench(c) => bench::run(&repo, c),
+        Command::Key(c) => key_cmd::run(&repo, c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

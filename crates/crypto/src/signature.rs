@@ -215,6 +215,15 @@ impl PublicKey {
             PublicKey::Ed25519(k) => k.as_bytes().to_vec(),
         }
     }
+
+    /// The account address of this key: protocol 3 holding a BLS key itself, protocol 1 the
+    /// BLAKE2b-160 of an Ed25519 key (`flowcoin_types::address`).
+    pub fn address(&self) -> flowcoin_types::Address {
+        match self {
+            PublicKey::Bls(k) => flowcoin_types::Address::from_bls_public_key(*k.as_bytes()),
+            PublicKey::Ed25519(k) => flowcoin_types::Address::from_ed25519_public_key(k.as_bytes()),
+        }
+    }
 }
 
 /// A secret key of either scheme; wiped on drop, `Debug` prints only the public key.
