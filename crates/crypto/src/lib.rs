@@ -78,6 +78,7 @@
 pub mod bls;
 pub mod ed25519;
 pub mod keystore;
+pub mod message;
 pub mod randomness;
 pub mod signature;
 pub mod vrf;

@@ -10,8 +10,8 @@
 //! with addresses in their byte form ([`Address::to_bytes`]), amounts as Filecoin big integers
 //! (a byte string: empty for zero, else a 0x00 sign byte and the big-endian magnitude,
 //! [`TokenAmount::to_be_bytes_minimal`]) and `params` as a byte string. A [`SignedMessage`] is
-//! the array `[message, signature]`, the signature a byte string of one type byte (1 = BLS,
-//! 2 = ed25519 here) and the signature bytes; checking it is `flowcoin-crypto`'s job.
+//! the array `[message, signature]`, the signature a byte string whose first byte names the
+//! scheme (`flowcoin_crypto::message` defines the bytes and checks them).
 //!
 //! The CID of a chain object is CIDv1, codec DAG-CBOR (0x71), multihash BLAKE2b-256 (0xb220),
 //! as Filecoin's. Decoding accepts only the canonical encoding (what [`to_cbor`] writes): any
@@ -106,7 +106,8 @@ impl Default for Message {
 pub struct SignedMessage {
     /// The message.
     pub message: Message,
-    /// One type byte (1 = BLS, 2 = ed25519) and the signature (`flowcoin-crypto` encoding).
+    /// The sender's signature over the message CID: a scheme byte and the scheme's bytes
+    /// (`flowcoin_crypto::message`).
     pub signature: Vec<u8>,
 }
 
