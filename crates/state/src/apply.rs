@@ -1,0 +1,460 @@
+//! Applying a message to the state tree: validation, gas, the value transfer, and the fee
+//! split.
+//!
+//! [`apply_message`] runs these checks in order. The first group rejects the message with
+//! **no state change at all** (not even the nonce): in each case the sender cannot be made to
+//! pay, because it does not exist, the message is not its next one, or its balance (or the fee
+//! cap) cannot cover the gas the message reserves. Such a message should not have been
+//! included; charging the block producer for it is left to block validation.
+//!
+//! | # | check | exit code |
+//! |---|---|---|
+//! | 1 | gas limit ≤ the block gas limit | [`ExitCode::SYS_ILLEGAL_ARGUMENT`] |
+//! | 2 | gas limit ≥ the on-chain message cost ([`GasSchedule::on_chain_message`]) | [`ExitCode::SYS_OUT_OF_GAS`] |
+//! | 3 | gas fee cap ≥ base fee | [`ExitCode::SYS_FEE_CAP_TOO_LOW`] |
+//! | 4 | sender resolves to an existing account actor | [`ExitCode::SYS_SENDER_INVALID`] |
+//! | 5 | nonce = sender's nonce (and below `u64::MAX`) | [`ExitCode::SYS_SENDER_STATE_INVALID`] |
+//! | 6 | sender balance ≥ gas limit × gas fee cap | [`ExitCode::SYS_INSUFFICIENT_GAS_FUNDS`] |
+//!
+//! Past these, the message is **applied**: the nonce is bumped and gas is charged whatever
+//! happens next, and a later failure only undoes the transfer (nothing else was changed).
+//!
+//! | # | step (gas charged) | failure |
+//! |---|---|---|
+//! | 7 | dispatch and receiver lookup (`send_base + actor_lookup`) | [`ExitCode::SYS_OUT_OF_GAS`] |
+//! | 8 | receiver: an existing ID, a known address, or a new key address (ed25519/BLS), for which an account is created (`create_account`) | [`ExitCode::SYS_INVALID_RECEIVER`] for an unknown ID or actor address; out of gas |
+//! | 9 | value ≤ balance − gas limit × fee cap | [`ExitCode::SYS_INSUFFICIENT_FUNDS`] |
+//! | 10 | value transfer, if non-zero (`transfer_funds + actor_update`) | out of gas |
+//! | 11 | method 0 (Send); built-in actors have no other method yet | [`ExitCode::SYS_INVALID_METHOD`] |
+//!
+//! Out of gas charges the whole gas limit. Then the fee is split ([`compute_gas_outputs`]):
+//! `gas_used × base_fee` (plus any over-estimation burn) goes to the burnt-funds actor,
+//! `gas_used × min(premium, fee_cap − base_fee)` to the block producer, and the sender keeps
+//! the rest. The sum of all balances never changes.
+//!
+//! [`ApplyError`] is for faults of the node, never of the message: a missing or corrupt state,
+//! a missing burnt-funds or producer actor. The block cannot be applied on this state then.
+
+use flowcoin_types::message::{CborError, METHOD_SEND};
+use flowcoin_types::{Address, Message, NetworkParams, TokenAmount};
+
+use crate::actor::{AccountState, ActorCode, ActorId, ActorState, BURNT_FUNDS_ACTOR_ID};
+use crate::gas::{GasOutputs, GasSchedule, compute_gas_outputs};
+use crate::receipt::{ExitCode, Receipt};
+use crate::state_tree::{StateError, StateTree};
+use flowcoin_dag::store::Blockstore;
+
+/// What a message is applied in: the epoch, the fees and the block's producer.
+#[derive(Debug, Clone, Copy)]
+pub struct ApplyContext<'a> {
+    /// The epoch the message's block is in.
+    pub epoch: u64,
+    /// The base fee of that epoch, per gas unit.
+    pub base_fee: TokenAmount,
+    /// The actor that gets the tips.
+    pub block_producer: ActorId,
+    /// The network's constants.
+    pub params: &'a NetworkParams,
+    /// The gas prices.
+    pub gas: &'a GasSchedule,
+}
+
+/// The result of applying one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplyRet {
+    /// The receipt the chain records.
+    pub receipt: Receipt,
+    /// Whether the message was applied or rejected, and why it was rejected.
+    pub outcome: Outcome,
+    /// The fee split (all zero for a rejected message).
+    pub gas: GasOutputs,
+}
+
+/// Whether a message changed the state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nonce bumped and gas charged; the receipt says whether the call itself succeeded.
+    Applied,
+    /// Nothing changed.
+    Rejected(Rejection),
+}
+
+/// Why a message was rejected without any state change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// The gas limit exceeds what a block may use.
+    GasLimitAboveBlockLimit {
+        /// The message's gas limit.
+        gas_limit: u64,
+        /// The block gas limit.
+        block_gas_limit: u64,
+    },
+    /// The gas limit does not even cover including the message.
+    GasLimitBelowMinimum {
+        /// The message's gas limit.
+        gas_limit: u64,
+        /// The on-chain cost of the message.
+        minimum: u64,
+    },
+    /// The fee cap is below the base fee.
+    FeeCapBelowBaseFee {
+        /// The message's fee cap.
+        fee_cap: TokenAmount,
+        /// The epoch's base fee.
+        base_fee: TokenAmount,
+    },
+    /// The sender address resolves to no actor.
+    SenderNotFound,
+    /// The sender is not an account actor.
+    SenderNotAccount {
+        /// The sender's actual code.
+        code: ActorCode,
+    },
+    /// The nonce is not the sender's next one (or the sender's nonce is exhausted).
+    NonceMismatch {
+        /// The sender's nonce.
+        expected: u64,
+        /// The message's nonce.
+        found: u64,
+    },
+    /// The balance cannot cover gas limit × fee cap (`None`: the product overflows).
+    InsufficientGasFunds {
+        /// The most the gas can cost.
+        required: Option<TokenAmount>,
+        /// The sender's balance.
+        balance: TokenAmount,
+    },
+}
+
+/// A fault of the node's state (never of the message): the block cannot be applied.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApplyError {
+    /// Reading or writing the state failed.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// The message could not be encoded to measure it.
+    #[error("encoding the message: {0}")]
+    Encode(#[from] CborError),
+    /// An actor the fee split pays into does not exist.
+    #[error("the {role} actor {id} does not exist in this state")]
+    MissingActor {
+        /// Its ID.
+        id: ActorId,
+        /// What it is for ("burnt funds", "block producer", "sender").
+        role: &'static str,
+    },
+    /// A balance would exceed 2^128 attoFLW (impossible with the fixed supply).
+    #[error("the balance of actor {id} would overflow")]
+    BalanceOverflow {
+        /// The actor.
+        id: ActorId,
+    },
+    /// The gas arithmetic failed where validation guaranteed it could not (a bug).
+    #[error("gas accounting inconsistency: {0}")]
+    GasAccounting(&'static str),
+}
+
+/// Applies `message` to `tree`; see the [module documentation](self) for the rules.
+pub fn apply_message<S: Blockstore>(
+    tree: &mut StateTree<S>,
+    message: &Message,
+    ctx: &ApplyContext<'_>,
+) -> Result<ApplyRet, ApplyError> {
+    for (id, role) in [
+        (BURNT_FUNDS_ACTOR_ID, "burnt funds"),
+        (ctx.block_producer, "block producer"),
+    ] {
+        if tree.get_actor(id)?.is_none() {
+            return Err(ApplyError::MissingActor { id, role });
+        }
+    }
+    let encoded_len = message.to_cbor()?.len();
+    let (sender_id, sender) = match validate(tree, message, ctx, encoded_len)? {
+        Ok(sender) => sender,
+        Err((rejection, exit_code)) => return Ok(rejected(rejection, exit_code)),
+    };
+    // Validation checked the limit covers this.
+    let minimum = ctx.gas.on_chain_message(encoded_len).unwrap_or(u64::MAX);
+    let mut meter = GasMeter {
+        limit: message.gas_limit,
+        used: minimum.min(message.gas_limit),
+    };
+    let reserved = message
+        .gas_fee_cap
+        .checked_mul(u128::from(message.gas_limit))
+        .ok_or(ApplyError::GasAccounting("gas reservation overflows"))?;
+    let available = sender.balance.saturating_sub(reserved);
+    let result = plan_send(tree, message, ctx.gas, &mut meter, available)?;
+
+    let gas = compute_gas_outputs(
+        meter.used,
+        message.gas_limit,
+        ctx.base_fee,
+        message.gas_fee_cap,
+        message.gas_premium,
+        ctx.gas.overestimation_burn,
+    )
+    .ok_or(ApplyError::GasAccounting("fee split out of range"))?;
+    let cost = gas
+        .sender_cost()
+        .ok_or(ApplyError::GasAccounting("sender cost overflows"))?;
+    let exit_code = match result {
+        Ok(_) => ExitCode::OK,
+        Err(code) => code,
+    };
+    let value = if exit_code.is_success() {
+        message.value
+    } else {
+        TokenAmount::ZERO
+    };
+
+    // The sender: nonce, gas, value.
+    let mut sender = tree.get_actor(sender_id)?.ok_or(ApplyError::MissingActor {
+        id: sender_id,
+        role: "sender",
+    })?;
+    sender.nonce = sender
+        .nonce
+        .checked_add(1)
+        .ok_or(ApplyError::GasAccounting("nonce overflow after validation"))?;
+    sender.balance = sender
+        .balance
+        .checked_sub(cost)
+        .and_then(|b| b.checked_sub(value))
+        .ok_or(ApplyError::GasAccounting(
+            "sender cannot pay after validation",
+        ))?;
+    tree.set_actor(sender_id, sender)?;
+
+    if let Ok(receiver) = result {
+        let receiver_id = match receiver {
+            Receiver::Existing(id) => id,
+            Receiver::NewAccount(address) => create_account(tree, &address)?,
+        };
+        credit(tree, receiver_id, value, "receiver")?;
+    }
+    let burn = gas
+        .total_burn()
+        .ok_or(ApplyError::GasAccounting("burn overflows"))?;
+    credit(tree, BURNT_FUNDS_ACTOR_ID, burn, "burnt funds")?;
+    credit(tree, ctx.block_producer, gas.miner_tip, "block producer")?;
+
+    Ok(ApplyRet {
+        receipt: Receipt {
+            exit_code,
+            return_data: Vec::new(),
+            gas_used: meter.used,
+        },
+        outcome: Outcome::Applied,
+        gas,
+    })
+}
+
+/// A message that failed checks 1–6, or the sender's ID and actor.
+type Validated = Result<(ActorId, ActorState), (Rejection, ExitCode)>;
+
+/// Checks 1–6 of the module documentation.
+fn validate<S: Blockstore>(
+    tree: &StateTree<S>,
+    message: &Message,
+    ctx: &ApplyContext<'_>,
+    encoded_len: usize,
+) -> Result<Validated, ApplyError> {
+    let block_gas_limit = ctx.params.block_gas_limit;
+    if message.gas_limit > block_gas_limit {
+        return Ok(Err((
+            Rejection::GasLimitAboveBlockLimit {
+                gas_limit: message.gas_limit,
+                block_gas_limit,
+            },
+            ExitCode::SYS_ILLEGAL_ARGUMENT,
+        )));
+    }
+    let minimum = ctx.gas.on_chain_message(encoded_len).unwrap_or(u64::MAX);
+    if message.gas_limit < minimum {
+        return Ok(Err((
+            Rejection::GasLimitBelowMinimum {
+                gas_limit: message.gas_limit,
+                minimum,
+            },
+            ExitCode::SYS_OUT_OF_GAS,
+        )));
+    }
+    if message.gas_fee_cap < ctx.base_fee {
+        return Ok(Err((
+            Rejection::FeeCapBelowBaseFee {
+                fee_cap: message.gas_fee_cap,
+                base_fee: ctx.base_fee,
+            },
+            ExitCode::SYS_FEE_CAP_TOO_LOW,
+        )));
+    }
+    let sender = match tree.lookup_id(&message.from)? {
+        Some(id) => tree.get_actor(id)?.map(|actor| (id, actor)),
+        None => None,
+    };
+    let Some((sender_id, sender)) = sender else {
+        return Ok(Err((
+            Rejection::SenderNotFound,
+            ExitCode::SYS_SENDER_INVALID,
+        )));
+    };
+    if sender.code != ActorCode::Account {
+        return Ok(Err((
+            Rejection::SenderNotAccount { code: sender.code },
+            ExitCode::SYS_SENDER_INVALID,
+        )));
+    }
+    if message.nonce != sender.nonce || sender.nonce == u64::MAX {
+        return Ok(Err((
+            Rejection::NonceMismatch {
+                expected: sender.nonce,
+                found: message.nonce,
+            },
+            ExitCode::SYS_SENDER_STATE_INVALID,
+        )));
+    }
+    let required = message
+        .gas_fee_cap
+        .checked_mul(u128::from(message.gas_limit));
+    if required.is_none_or(|required| required > sender.balance) {
+        return Ok(Err((
+            Rejection::InsufficientGasFunds {
+                required,
+                balance: sender.balance,
+            },
+            ExitCode::SYS_INSUFFICIENT_GAS_FUNDS,
+        )));
+    }
+    Ok(Ok((sender_id, sender)))
+}
+
+/// Where the value goes.
+enum Receiver {
+    /// An actor that exists.
+    Existing(ActorId),
+    /// A key address with no actor yet: an account is created for it.
+    NewAccount(Address),
+}
+
+/// Steps 7–11: charges gas and decides the outcome without changing the state.
+fn plan_send<S: Blockstore>(
+    tree: &StateTree<S>,
+    message: &Message,
+    gas: &GasSchedule,
+    meter: &mut GasMeter,
+    available: TokenAmount,
+) -> Result<Result<Receiver, ExitCode>, ApplyError> {
+    let charged = meter
+        .charge(gas.send_base)
+        .and_then(|()| meter.charge(gas.actor_lookup));
+    if let Err(code) = charged {
+        return Ok(Err(code));
+    }
+    let receiver = match tree.lookup_id(&message.to)? {
+        Some(id) => tree
+            .get_actor(id)?
+            .map(|actor| (Receiver::Existing(id), actor.code)),
+        None => match message.to {
+            Address::Ed25519(_) | Address::Bls(_) => {
+                Some((Receiver::NewAccount(message.to), ActorCode::Account))
+            }
+            // ID and actor addresses cannot be created by a transfer.
+            _ => None,
+        },
+    };
+    let Some((receiver, receiver_code)) = receiver else {
+        return Ok(Err(ExitCode::SYS_INVALID_RECEIVER));
+    };
+    if matches!(receiver, Receiver::NewAccount(_))
+        && let Err(code) = meter.charge(gas.create_account)
+    {
+        return Ok(Err(code));
+    }
+    if message.value > available {
+        return Ok(Err(ExitCode::SYS_INSUFFICIENT_FUNDS));
+    }
+    if !message.value.is_zero() {
+        let charged = meter
+            .charge(gas.transfer_funds)
+            .and_then(|()| meter.charge(gas.actor_update));
+        if let Err(code) = charged {
+            return Ok(Err(code));
+        }
+    }
+    if message.method != METHOD_SEND {
+        // No built-in actor exports methods yet; each actor will dispatch on its code here.
+        let _ = receiver_code;
+        return Ok(Err(ExitCode::SYS_INVALID_METHOD));
+    }
+    Ok(Ok(receiver))
+}
+
+/// Registers `address` with the init actor and creates its account actor.
+fn create_account<S: Blockstore>(
+    tree: &mut StateTree<S>,
+    address: &Address,
+) -> Result<ActorId, ApplyError> {
+    let id = tree.register_new_address(address)?;
+    let head = tree.put_state(&AccountState { address: *address })?;
+    tree.set_actor(id, ActorState::new(ActorCode::Account, head))?;
+    Ok(id)
+}
+
+/// Adds `amount` to actor `id`'s balance (nothing for zero).
+fn credit<S: Blockstore>(
+    tree: &mut StateTree<S>,
+    id: ActorId,
+    amount: TokenAmount,
+    role: &'static str,
+) -> Result<(), ApplyError> {
+    if amount.is_zero() {
+        return Ok(());
+    }
+    let mut actor = tree
+        .get_actor(id)?
+        .ok_or(ApplyError::MissingActor { id, role })?;
+    actor.balance = actor
+        .balance
+        .checked_add(amount)
+        .ok_or(ApplyError::BalanceOverflow { id })?;
+    tree.set_actor(id, actor)?;
+    Ok(())
+}
+
+/// The result of a rejected message.
+fn rejected(rejection: Rejection, exit_code: ExitCode) -> ApplyRet {
+    ApplyRet {
+        receipt: Receipt {
+            exit_code,
+            return_data: Vec::new(),
+            gas_used: 0,
+        },
+        outcome: Outcome::Rejected(rejection),
+        gas: GasOutputs::default(),
+    }
+}
+
+/// Gas used so far against the limit.
+struct GasMeter {
+    limit: u64,
+    used: u64,
+}
+
+impl GasMeter {
+    /// Charges `amount`; past the limit, uses all of it and reports out of gas.
+    fn charge(&mut self, amount: u64) -> Result<(), ExitCode> {
+        match self.used.checked_add(amount) {
+            Some(used) if used <= self.limit => {
+                self.used = used;
+                Ok(())
+            }
+            _ => {
+                self.used = self.limit;
+                Err(ExitCode::SYS_OUT_OF_GAS)
+            }
+        }
+    }
+}
