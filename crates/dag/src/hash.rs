@@ -19,6 +19,8 @@ pub const SHA2_256: u64 = 0x12;
 pub const SHA2_512: u64 = 0x13;
 /// Multihash code of BLAKE3 (32-byte output).
 pub const BLAKE3: u64 = 0x1e;
+/// Multihash code of BLAKE2b-256, the hash of Filecoin's (and Flowcoin's) chain objects.
+pub const BLAKE2B_256: u64 = 0xb220;
 
 /// Largest identity multihash we accept (Kubo's default limit for inlined CIDs is far lower).
 pub const MAX_IDENTITY_LEN: usize = 128;
@@ -34,6 +36,8 @@ pub enum HashFn {
     Sha2_512,
     /// BLAKE3 with a 32-byte digest.
     Blake3,
+    /// BLAKE2b with a 32-byte digest (chain and state objects).
+    Blake2b256,
 }
 
 impl HashFn {
@@ -43,6 +47,7 @@ impl HashFn {
             HashFn::Sha2_256 => SHA2_256,
             HashFn::Sha2_512 => SHA2_512,
             HashFn::Blake3 => BLAKE3,
+            HashFn::Blake2b256 => BLAKE2B_256,
         }
     }
 
@@ -71,6 +76,11 @@ impl HashFn {
                 });
                 Multihash::wrap(BLAKE3, h.finalize().as_bytes())
             }
+            HashFn::Blake2b256 => {
+                let mut h = blake2::Blake2b::<blake2::digest::consts::U32>::new();
+                parts.iter().for_each(|p| h.update(p));
+                Multihash::wrap(BLAKE2B_256, &h.finalize())
+            }
         };
         // Every digest above is at most 64 bytes, the multihash capacity.
         wrapped.unwrap_or_default()
@@ -82,6 +92,7 @@ impl HashFn {
             SHA2_256 => Some(HashFn::Sha2_256),
             SHA2_512 => Some(HashFn::Sha2_512),
             BLAKE3 => Some(HashFn::Blake3),
+            BLAKE2B_256 => Some(HashFn::Blake2b256),
             _ => None,
         }
     }
@@ -94,8 +105,9 @@ impl std::str::FromStr for HashFn {
             "sha2-256" => Ok(HashFn::Sha2_256),
             "sha2-512" => Ok(HashFn::Sha2_512),
             "blake3" => Ok(HashFn::Blake3),
+            "blake2b-256" => Ok(HashFn::Blake2b256),
             other => Err(format!(
-                "unknown hash function {other:?} (supported: sha2-256, sha2-512, blake3)"
+                "unknown hash function {other:?} (supported: sha2-256, sha2-512, blake3, blake2b-256)"
             )),
         }
     }
@@ -205,6 +217,24 @@ pub fn parse_cid(text: &str) -> Result<Cid, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The digest is Python's `hashlib.blake2b(b"flowcoin", digest_size=32)`.
+    #[test]
+    fn blake2b_256_blocks_verify() {
+        let digest = HashFn::Blake2b256.digest(b"flowcoin");
+        assert_eq!(digest.code(), 0xb220);
+        assert_eq!(
+            hex::encode(digest.digest()),
+            "6a9aee14674354aa078332b1a9456c0a9c813d20a6b6b39997eb0416951754f0"
+        );
+        let cid = Cid::new_v1(DAG_CBOR, digest);
+        assert_eq!(verify(&cid, b"flowcoin"), Ok(()));
+        assert_eq!(
+            verify(&cid, b"flowcoim"),
+            Err(VerifyError::Mismatch { cid })
+        );
+        assert_eq!("blake2b-256".parse(), Ok(HashFn::Blake2b256));
+    }
 
     #[test]
     fn empty_raw_block_has_the_well_known_cid() {
