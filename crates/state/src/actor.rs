@@ -1,6 +1,7 @@
 //! Actors as the state tree stores them: [`ActorState`], the built-in [`ActorCode`]s, the
 //! singleton actor IDs, and the states of the actors this crate already runs (init, account,
-//! system).
+//! system) or that genesis creates ([`reward`], [`vesting`], [`super_nodes`]: one module per
+//! actor, so adding an actor is a local change).
 
 use cid::Cid;
 use flowcoin_types::{Address, TokenAmount};
@@ -10,6 +11,14 @@ use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 
 use crate::cbor_tuple::cbor_tuple;
+
+pub mod reward;
+pub mod super_nodes;
+pub mod vesting;
+
+pub use reward::RewardState;
+pub use super_nodes::{SuperNode, SuperNodeRegistryState};
+pub use vesting::VestingState;
 
 /// An actor's short numeric ID (its `f0…` address).
 pub type ActorId = u64;

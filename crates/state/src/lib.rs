@@ -24,7 +24,9 @@
 //!   ID address bytes), the init actor's address map, and the state root
 //!   `[version, actors]`;
 //! - [`actor`]: built-in actor codes (CIDv1 raw, identity hash of `flw/1/<kind>`), singleton
-//!   IDs, and the init, account and system actor states;
+//!   IDs, the init, account and system actor states, and the states genesis creates: reward
+//!   ([`actor::RewardState`]), team vesting ([`actor::VestingState`]) and the super-node
+//!   registry ([`actor::SuperNodeRegistryState`]);
 //! - [`apply`]: applying a message (transfers, account creation for new key addresses) with
 //!   [`receipt`] exit codes and the fee split of [`gas`], and the base fee rule
 //!   [`gas::next_base_fee`].
@@ -38,11 +40,15 @@
 //! | init state | `[address map HAMT root, next ID, network name]` |
 //! | account state | `[address bytes]` |
 //! | system state | `[]` |
+//! | reward state | `[epoch_duration_secs, total_minted]` |
+//! | vesting state | `[beneficiary, total, start_epoch, epoch_duration_secs, withdrawn]` |
+//! | super-node registry | `[[[account, allocation]…]]` |
 //! | receipt | `[exit code, return bytes, gas used]` |
 //!
 //! It is not the place for the chain (tipsets, message pool, genesis files) or consensus:
-//! those are layer 3 and build on this. The reward, vesting, super-node, power and miner
-//! actors are still to come.
+//! those are layer 3 and build on this. The reward, vesting and super-node actors have their
+//! states (what genesis writes) but no methods yet; the power and miner actors are still to
+//! come.
 //!
 //! ```
 //! use flowcoin_dag::store::MemoryBlockstore;

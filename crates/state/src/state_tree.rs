@@ -186,8 +186,9 @@ impl<S: Blockstore> StateTree<S> {
 
     /// A tree holding just the singletons every state needs: system (0), init (1, with an
     /// empty address map, next ID 100), reward (2) and burnt funds (99, an account), all with
-    /// zero balance. The reward actor's state is a placeholder `[]` until that actor is
-    /// implemented. The genesis builder starts from this.
+    /// zero balance. The reward actor's state is a placeholder `[]` (it needs the epoch
+    /// length): the genesis builder starts from this and sets it to an
+    /// [`RewardState`](crate::actor::RewardState).
     pub fn with_singletons(store: S, network_name: &str) -> Result<Self, StateError> {
         let mut tree = Self::new(store);
         let empty_map = Hamt::<ActorId>::new().flush(&mut PendingSink(&mut tree.pending))?;
