@@ -104,7 +104,7 @@ pub fn run(repo: &Repo, command: KeyCommand) -> anyhow::Result<()> {
 }
 
 /// The passphrase from `--passphrase-file` or `FLOWCOIN_PASSPHRASE`, if any.
-fn passphrase(file: Option<PathBuf>) -> anyhow::Result<Option<String>> {
+pub(crate) fn passphrase(file: Option<PathBuf>) -> anyhow::Result<Option<String>> {
     if let Some(file) = file {
         let text = std::fs::read_to_string(&file)
             .with_context(|| format!("reading the passphrase from {}", file.display()))?;

@@ -6,6 +6,7 @@
 mod bench;
 mod car_cmd;
 mod client;
+mod genesis_cmd;
 mod key_cmd;
 mod progress;
 mod proofs_cmd;
@@ -45,6 +46,9 @@ enum Command {
     /// Generate, list and remove keys in the node's keystore.
     #[command(subcommand)]
     Key(key_cmd::KeyCommand),
+    /// Build a genesis file and inspect one.
+    #[command(subcommand)]
+    Genesis(genesis_cmd::GenesisCommand),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +60,7 @@ fn main() -> ExitCode {
         Command::Proofs(c) => proofs_cmd::run(&repo, c),
         Command::Bench(c) => bench::run(&repo, c),
         Command::Key(c) => key_cmd::run(&repo, c),
+        Command::Genesis(c) => genesis_cmd::run(&repo, c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
