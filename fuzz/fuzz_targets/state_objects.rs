@@ -1,9 +1,10 @@
 //! State objects read from the blockstore or received during sync: a HAMT node (under the CID
 //! of its bytes) and an actor state must decode or fail cleanly, never panic; iterating a
 //! decoded node whose children are missing must fail cleanly too; an actor state that decodes
-//! re-encodes to the same bytes.
+//! re-encodes to the same bytes, and so does a genesis block.
 #![no_main]
 
+use flowcoin_chain::genesis::{GenesisBlock, MAX_GENESIS_BLOCK_BYTES};
 use flowcoin_dag::store::MemoryBlockstore;
 use flowcoin_state::actor::ActorState;
 use flowcoin_state::hamt::Hamt;
@@ -22,5 +23,8 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(actor) = from_cbor::<ActorState>("actor", data, 1 << 16) {
         assert_eq!(to_cbor("actor", &actor).unwrap(), data);
+    }
+    if let Ok(block) = from_cbor::<GenesisBlock>("genesis block", data, MAX_GENESIS_BLOCK_BYTES) {
+        assert_eq!(to_cbor("genesis block", &block).unwrap(), data);
     }
 });
