@@ -11,14 +11,15 @@ use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 
 use crate::cbor_tuple::cbor_tuple;
+use crate::receipt::ExitCode;
 
 pub mod reward;
 pub mod super_nodes;
 pub mod vesting;
 
-pub use reward::RewardState;
+pub use reward::{BlockRewardPaid, RewardError, RewardState, award_block_reward};
 pub use super_nodes::{SuperNode, SuperNodeRegistryState};
-pub use vesting::VestingState;
+pub use vesting::{METHOD_WITHDRAW, VestingState, WithdrawParams};
 
 /// An actor's short numeric ID (its `f0…` address).
 pub type ActorId = u64;
@@ -192,6 +193,27 @@ impl Serialize for SystemState {
 impl<'de> Deserialize<'de> for SystemState {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         <[u8; 0]>::deserialize(deserializer).map(|_| Self)
+    }
+}
+
+/// Why an actor's method refused a call: the receipt's exit code, and a reason for people
+/// ([`ApplyRet::failure_reason`](crate::apply::ApplyRet::failure_reason); it is not part of
+/// the receipt, so its wording is not consensus).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MethodError {
+    /// The exit code the receipt carries (one of the `ERR_*` codes).
+    pub exit_code: ExitCode,
+    /// What was wrong and what would fix it.
+    pub reason: String,
+}
+
+impl MethodError {
+    /// A refusal with `exit_code` because of `reason`.
+    pub fn new(exit_code: ExitCode, reason: impl Into<String>) -> Self {
+        Self {
+            exit_code,
+            reason: reason.into(),
+        }
     }
 }
 

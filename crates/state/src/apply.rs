@@ -25,7 +25,19 @@
 //! | 8 | receiver: an existing ID, a known address, or a new key address (ed25519/BLS), for which an account is created (`create_account`) | [`ExitCode::SYS_INVALID_RECEIVER`] for an unknown ID or actor address; out of gas |
 //! | 9 | value ≤ balance − gas limit × fee cap | [`ExitCode::SYS_INSUFFICIENT_FUNDS`] |
 //! | 10 | value transfer, if non-zero (`transfer_funds + actor_update`) | out of gas |
-//! | 11 | method 0 (Send); built-in actors have no other method yet | [`ExitCode::SYS_INVALID_METHOD`] |
+//! | 11 | method: 0 (Send) for any receiver, or one the receiver's code defines (see below) | [`ExitCode::SYS_INVALID_METHOD`] |
+//! | 12 | the method's own checks | its `ERR_*` code, the reason in [`ApplyRet::failure_reason`] |
+//!
+//! Methods (message `method` ≠ 0) are planned like the transfer: everything is decided on the
+//! unchanged tree, and written only if the whole message succeeds, so a failing method changes
+//! nothing but the sender's gas and nonce. Params are DAG-CBOR of the method's own type.
+//!
+//! | receiver code | method | what | gas on top of steps 7–10 |
+//! |---|---|---|---|
+//! | vesting | 2 ([`METHOD_WITHDRAW`]) | the beneficiary withdraws vested tokens ([`vesting`](crate::actor::vesting)) | `actor_lookup` (state read); if it succeeds with a non-zero amount, `transfer_funds + 2 × actor_update` |
+//!
+//! No other actor has user-callable methods yet (the reward actor pays block rewards through
+//! [`award_block_reward`](crate::actor::award_block_reward), called by the chain).
 //!
 //! Out of gas charges the whole gas limit. Then the fee is split ([`compute_gas_outputs`]):
 //! `gas_used × base_fee` (plus any over-estimation burn) goes to the burnt-funds actor,
@@ -38,7 +50,11 @@
 use flowcoin_types::message::{CborError, METHOD_SEND};
 use flowcoin_types::{Address, Message, NetworkParams, TokenAmount};
 
-use crate::actor::{AccountState, ActorCode, ActorId, ActorState, BURNT_FUNDS_ACTOR_ID};
+use crate::actor::vesting::WithdrawCall;
+use crate::actor::{
+    AccountState, ActorCode, ActorId, ActorState, BURNT_FUNDS_ACTOR_ID, METHOD_WITHDRAW,
+    MethodError, VestingState,
+};
 use crate::gas::{GasOutputs, GasSchedule, compute_gas_outputs};
 use crate::receipt::{ExitCode, Receipt};
 use crate::state_tree::{StateError, StateTree};
@@ -68,6 +84,9 @@ pub struct ApplyRet {
     pub outcome: Outcome,
     /// The fee split (all zero for a rejected message).
     pub gas: GasOutputs,
+    /// Why an actor method refused the call, for people (the receipt has only the exit code);
+    /// `None` for success and for the system exit codes, which say it all.
+    pub failure_reason: Option<String>,
 }
 
 /// Whether a message changed the state.
@@ -154,6 +173,9 @@ pub enum ApplyError {
     /// The gas arithmetic failed where validation guaranteed it could not (a bug).
     #[error("gas accounting inconsistency: {0}")]
     GasAccounting(&'static str),
+    /// Writing a planned method failed where planning guaranteed it could not (a bug).
+    #[error("method plan inconsistency: {0}")]
+    MethodPlan(&'static str),
 }
 
 /// Applies `message` to `tree`; see the [module documentation](self) for the rules.
@@ -186,7 +208,7 @@ pub fn apply_message<S: Blockstore>(
         .checked_mul(u128::from(message.gas_limit))
         .ok_or(ApplyError::GasAccounting("gas reservation overflows"))?;
     let available = sender.balance.saturating_sub(reserved);
-    let result = plan_send(tree, message, ctx.gas, &mut meter, available)?;
+    let result = plan_send(tree, message, ctx, sender_id, &mut meter, available)?;
 
     let gas = compute_gas_outputs(
         meter.used,
@@ -200,9 +222,9 @@ pub fn apply_message<S: Blockstore>(
     let cost = gas
         .sender_cost()
         .ok_or(ApplyError::GasAccounting("sender cost overflows"))?;
-    let exit_code = match result {
-        Ok(_) => ExitCode::OK,
-        Err(code) => code,
+    let (exit_code, failure_reason) = match &result {
+        Ok(_) => (ExitCode::OK, None),
+        Err(failure) => (failure.exit_code, failure.reason.clone()),
     };
     let value = if exit_code.is_success() {
         message.value
@@ -228,12 +250,13 @@ pub fn apply_message<S: Blockstore>(
         ))?;
     tree.set_actor(sender_id, sender)?;
 
-    if let Ok(receiver) = result {
-        let receiver_id = match receiver {
+    if let Ok(plan) = result {
+        let receiver_id = match plan.receiver {
             Receiver::Existing(id) => id,
             Receiver::NewAccount(address) => create_account(tree, &address)?,
         };
         credit(tree, receiver_id, value, "receiver")?;
+        write_call(tree, receiver_id, plan.call)?;
     }
     let burn = gas
         .total_burn()
@@ -249,6 +272,7 @@ pub fn apply_message<S: Blockstore>(
         },
         outcome: Outcome::Applied,
         gas,
+        failure_reason,
     })
 }
 
@@ -339,57 +363,180 @@ enum Receiver {
     NewAccount(Address),
 }
 
-/// Steps 7–11: charges gas and decides the outcome without changing the state.
+/// What an applied message will write once fully planned.
+struct Plan {
+    /// Who gets the value.
+    receiver: Receiver,
+    /// The method's own writes.
+    call: Call,
+}
+
+/// A planned method call.
+enum Call {
+    /// Method 0: the value transfer is all.
+    Send,
+    /// Vesting `Withdraw`: `amount` to `beneficiary`, and the vesting actor's new state.
+    VestingWithdraw {
+        beneficiary: ActorId,
+        amount: TokenAmount,
+        state: VestingState,
+    },
+}
+
+/// Why an applied message failed: its exit code, and a reason for an actor method's refusal.
+struct Failure {
+    exit_code: ExitCode,
+    reason: Option<String>,
+}
+
+impl From<ExitCode> for Failure {
+    fn from(exit_code: ExitCode) -> Self {
+        Self {
+            exit_code,
+            reason: None,
+        }
+    }
+}
+
+impl From<MethodError> for Failure {
+    fn from(error: MethodError) -> Self {
+        Self {
+            exit_code: error.exit_code,
+            reason: Some(error.reason),
+        }
+    }
+}
+
+/// Steps 7–12: charges gas and decides the outcome without changing the state.
 fn plan_send<S: Blockstore>(
     tree: &StateTree<S>,
     message: &Message,
-    gas: &GasSchedule,
+    ctx: &ApplyContext<'_>,
+    sender_id: ActorId,
     meter: &mut GasMeter,
     available: TokenAmount,
-) -> Result<Result<Receiver, ExitCode>, ApplyError> {
+) -> Result<Result<Plan, Failure>, ApplyError> {
+    let gas = ctx.gas;
     let charged = meter
         .charge(gas.send_base)
         .and_then(|()| meter.charge(gas.actor_lookup));
     if let Err(code) = charged {
-        return Ok(Err(code));
+        return Ok(Err(code.into()));
     }
     let receiver = match tree.lookup_id(&message.to)? {
         Some(id) => tree
             .get_actor(id)?
-            .map(|actor| (Receiver::Existing(id), actor.code)),
+            .map(|actor| (Receiver::Existing(id), Some(actor))),
         None => match message.to {
-            Address::Ed25519(_) | Address::Bls(_) => {
-                Some((Receiver::NewAccount(message.to), ActorCode::Account))
-            }
+            Address::Ed25519(_) | Address::Bls(_) => Some((Receiver::NewAccount(message.to), None)),
             // ID and actor addresses cannot be created by a transfer.
             _ => None,
         },
     };
-    let Some((receiver, receiver_code)) = receiver else {
-        return Ok(Err(ExitCode::SYS_INVALID_RECEIVER));
+    let Some((receiver, receiver_actor)) = receiver else {
+        return Ok(Err(ExitCode::SYS_INVALID_RECEIVER.into()));
     };
     if matches!(receiver, Receiver::NewAccount(_))
         && let Err(code) = meter.charge(gas.create_account)
     {
-        return Ok(Err(code));
+        return Ok(Err(code.into()));
     }
     if message.value > available {
-        return Ok(Err(ExitCode::SYS_INSUFFICIENT_FUNDS));
+        return Ok(Err(ExitCode::SYS_INSUFFICIENT_FUNDS.into()));
     }
     if !message.value.is_zero() {
         let charged = meter
             .charge(gas.transfer_funds)
             .and_then(|()| meter.charge(gas.actor_update));
         if let Err(code) = charged {
-            return Ok(Err(code));
+            return Ok(Err(code.into()));
         }
     }
-    if message.method != METHOD_SEND {
-        // No built-in actor exports methods yet; each actor will dispatch on its code here.
-        let _ = receiver_code;
-        return Ok(Err(ExitCode::SYS_INVALID_METHOD));
+    let call = match (message.method, receiver_actor) {
+        (METHOD_SEND, _) => Call::Send,
+        (METHOD_WITHDRAW, Some(actor)) if actor.code == ActorCode::Vesting => {
+            match plan_withdraw(tree, &actor, message, ctx, sender_id, meter)? {
+                Ok(call) => call,
+                Err(failure) => return Ok(Err(failure)),
+            }
+        }
+        _ => return Ok(Err(ExitCode::SYS_INVALID_METHOD.into())),
+    };
+    Ok(Ok(Plan { receiver, call }))
+}
+
+/// Plans vesting `Withdraw` on `vesting`, the receiver, for `sender_id`.
+fn plan_withdraw<S: Blockstore>(
+    tree: &StateTree<S>,
+    vesting: &ActorState,
+    message: &Message,
+    ctx: &ApplyContext<'_>,
+    sender_id: ActorId,
+    meter: &mut GasMeter,
+) -> Result<Result<Call, Failure>, ApplyError> {
+    if let Err(code) = meter.charge(ctx.gas.actor_lookup) {
+        return Ok(Err(code.into()));
     }
-    Ok(Ok(receiver))
+    let state: VestingState = tree.get_state("vesting state", &vesting.head)?;
+    let call = WithdrawCall {
+        caller: sender_id,
+        beneficiary: tree.lookup_id(&state.beneficiary)?,
+        epoch: ctx.epoch,
+        balance: vesting.balance,
+    };
+    let (amount, state) = match state.plan_withdraw(call, &message.params) {
+        Ok(planned) => planned,
+        Err(error) => return Ok(Err(error.into())),
+    };
+    if !amount.is_zero() {
+        let charged = meter
+            .charge(ctx.gas.transfer_funds)
+            .and_then(|()| meter.charge(ctx.gas.actor_update))
+            .and_then(|()| meter.charge(ctx.gas.actor_update));
+        if let Err(code) = charged {
+            return Ok(Err(code.into()));
+        }
+    }
+    Ok(Ok(Call::VestingWithdraw {
+        beneficiary: sender_id,
+        amount,
+        state,
+    }))
+}
+
+/// Writes a planned method's changes to `receiver_id`, after the sender and the value.
+fn write_call<S: Blockstore>(
+    tree: &mut StateTree<S>,
+    receiver_id: ActorId,
+    call: Call,
+) -> Result<(), ApplyError> {
+    match call {
+        Call::Send => Ok(()),
+        Call::VestingWithdraw {
+            beneficiary,
+            amount,
+            state,
+        } => {
+            if amount.is_zero() {
+                return Ok(());
+            }
+            let mut vesting = tree
+                .get_actor(receiver_id)?
+                .ok_or(ApplyError::MissingActor {
+                    id: receiver_id,
+                    role: "vesting",
+                })?;
+            vesting.head = tree.put_state(&state)?;
+            vesting.balance = vesting
+                .balance
+                .checked_sub(amount)
+                .ok_or(ApplyError::MethodPlan(
+                    "vesting balance below the withdrawal",
+                ))?;
+            tree.set_actor(receiver_id, vesting)?;
+            credit(tree, beneficiary, amount, "beneficiary")
+        }
+    }
 }
 
 /// Registers `address` with the init actor and creates its account actor.
@@ -434,6 +581,7 @@ fn rejected(rejection: Rejection, exit_code: ExitCode) -> ApplyRet {
         },
         outcome: Outcome::Rejected(rejection),
         gas: GasOutputs::default(),
+        failure_reason: None,
     }
 }
 

@@ -26,10 +26,11 @@
 //! - [`actor`]: built-in actor codes (CIDv1 raw, identity hash of `flw/1/<kind>`), singleton
 //!   IDs, the init, account and system actor states, and the states genesis creates: reward
 //!   ([`actor::RewardState`]), team vesting ([`actor::VestingState`]) and the super-node
-//!   registry ([`actor::SuperNodeRegistryState`]);
-//! - [`apply`]: applying a message (transfers, account creation for new key addresses) with
-//!   [`receipt`] exit codes and the fee split of [`gas`], and the base fee rule
-//!   [`gas::next_base_fee`].
+//!   registry ([`actor::SuperNodeRegistryState`]); the block reward payout
+//!   [`actor::award_block_reward`], which the chain calls once per epoch;
+//! - [`apply`]: applying a message (transfers, account creation for new key addresses, and
+//!   actor methods: vesting `Withdraw`, [`actor::METHOD_WITHDRAW`]) with [`receipt`] exit
+//!   codes and the fee split of [`gas`], and the base fee rule [`gas::next_base_fee`].
 //!
 //! Formats, all DAG-CBOR with CIDv1 BLAKE2b-256 (`flowcoin_types::message::cbor_cid`):
 //!
@@ -46,9 +47,9 @@
 //! | receipt | `[exit code, return bytes, gas used]` |
 //!
 //! It is not the place for the chain (tipsets, message pool, genesis files) or consensus:
-//! those are layer 3 and build on this. The reward, vesting and super-node actors have their
-//! states (what genesis writes) but no methods yet; the power and miner actors are still to
-//! come.
+//! those are layer 3 and build on this. Of the genesis actors only vesting has a user method
+//! (`Withdraw`); the super-node registry has none, and the power and miner actors are still
+//! to come.
 //!
 //! ```
 //! use flowcoin_dag::store::MemoryBlockstore;

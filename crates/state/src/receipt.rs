@@ -8,7 +8,9 @@ use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 
 /// How a message ended. Values are Filecoin's where Filecoin has the same condition; two
-/// Flowcoin-only checks use codes from Filecoin's reserved system range (13 and 14).
+/// Flowcoin-only checks use codes from Filecoin's reserved system range (13 and 14). Codes
+/// from 16 on are returned by an actor's method (Filecoin's common actor codes): gas is
+/// charged and the nonce bumped, and nothing else changes (the value is not moved either).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct ExitCode(u32);
@@ -45,6 +47,16 @@ impl ExitCode {
     /// (Flowcoin; Filecoin applies the message and penalises the producer). Rejected: no
     /// state change.
     pub const SYS_FEE_CAP_TOO_LOW: Self = Self(14);
+    /// The method's parameters do not decode as its parameter type (Filecoin
+    /// ErrIllegalArgument).
+    pub const ERR_ILLEGAL_ARGUMENT: Self = Self(16);
+    /// The sender may not call this method on this actor (Filecoin ErrForbidden).
+    pub const ERR_FORBIDDEN: Self = Self(18);
+    /// The actor cannot pay what the method asks for, e.g. a withdrawal above what has
+    /// vested (Filecoin ErrInsufficientFunds).
+    pub const ERR_INSUFFICIENT_FUNDS: Self = Self(19);
+    /// The actor's own state does not allow the call (Filecoin ErrIllegalState).
+    pub const ERR_ILLEGAL_STATE: Self = Self(20);
 
     /// An exit code from its number.
     pub const fn new(code: u32) -> Self {
@@ -74,6 +86,10 @@ impl ExitCode {
             10 => "SysErrIllegalArgument",
             13 => "SysErrInsufficientGasFunds",
             14 => "SysErrFeeCapTooLow",
+            16 => "ErrIllegalArgument",
+            18 => "ErrForbidden",
+            19 => "ErrInsufficientFunds",
+            20 => "ErrIllegalState",
             _ => return None,
         })
     }
@@ -156,6 +172,10 @@ mod tests {
             ExitCode::SYS_ILLEGAL_ARGUMENT,
             ExitCode::SYS_INSUFFICIENT_GAS_FUNDS,
             ExitCode::SYS_FEE_CAP_TOO_LOW,
+            ExitCode::ERR_ILLEGAL_ARGUMENT,
+            ExitCode::ERR_FORBIDDEN,
+            ExitCode::ERR_INSUFFICIENT_FUNDS,
+            ExitCode::ERR_ILLEGAL_STATE,
         ];
         let mut names: Vec<_> = codes.iter().map(|c| c.name().unwrap()).collect();
         names.sort();

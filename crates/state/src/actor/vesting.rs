@@ -1,11 +1,44 @@
 //! The vesting actor's state: tokens locked at genesis for a beneficiary and released on the
 //! team schedule ([`TeamVesting`]: 155,000 FLW at each 30-day month boundary after
-//! `start_epoch`, for 100 months).
+//! `start_epoch`, for 100 months), and its one method, [`METHOD_WITHDRAW`].
+//!
+//! `Withdraw` (method 2, params `[amount]` with the amount in Filecoin big-integer bytes)
+//! moves `amount` from the vesting actor's balance to the beneficiary and adds it to
+//! `withdrawn`. It fails, changing nothing but the caller's gas and nonce, with
+//!
+//! | condition | exit code |
+//! |---|---|
+//! | params are not the canonical `[amount]` | [`ExitCode::ERR_ILLEGAL_ARGUMENT`] |
+//! | the caller is not the beneficiary (compared by actor ID) | [`ExitCode::ERR_FORBIDDEN`] |
+//! | `amount` > unlocked at the message's epoch − withdrawn | [`ExitCode::ERR_INSUFFICIENT_FUNDS`] |
+//! | `amount` > the actor's balance, or an invalid stored epoch length | [`ExitCode::ERR_ILLEGAL_STATE`] |
 
 use flowcoin_types::economics::{EpochDuration, EpochDurationError, TeamVesting};
+use flowcoin_types::message::from_cbor;
 use flowcoin_types::{Address, TokenAmount};
 
+use super::{ActorId, MethodError};
 use crate::cbor_tuple::cbor_tuple;
+use crate::receipt::ExitCode;
+
+/// The method number of `Withdraw` ([`WithdrawParams`]); 0 is the plain send, 1 is kept for a
+/// constructor as in Filecoin.
+pub const METHOD_WITHDRAW: u64 = 2;
+
+/// The largest encoded [`WithdrawParams`]: the array header, a byte-string header and the
+/// at most 17 bytes of a token amount.
+const MAX_WITHDRAW_PARAMS_BYTES: usize = 32;
+
+/// The parameters of `Withdraw`: `[amount]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WithdrawParams {
+    /// What to withdraw, at most what has vested and is not yet withdrawn.
+    pub amount: TokenAmount,
+}
+
+cbor_tuple!(WithdrawParams {
+    amount: TokenAmount
+});
 
 /// A vesting actor's state:
 /// `[beneficiary, total, start_epoch, epoch_duration_secs, withdrawn]`. The actor's balance
@@ -50,6 +83,76 @@ impl VestingState {
     /// What the beneficiary may still withdraw at `epoch`: unlocked minus withdrawn.
     pub fn withdrawable_at(&self, epoch: u64) -> Result<TokenAmount, EpochDurationError> {
         Ok(self.unlocked_at(epoch)?.saturating_sub(self.withdrawn))
+    }
+}
+
+/// Who is calling `Withdraw` and when, resolved by message application.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WithdrawCall {
+    /// The sender's actor ID.
+    pub caller: ActorId,
+    /// The beneficiary's actor ID (`None`: its address resolves to no actor).
+    pub beneficiary: Option<ActorId>,
+    /// The epoch of the message.
+    pub epoch: u64,
+    /// The vesting actor's balance.
+    pub balance: TokenAmount,
+}
+
+impl VestingState {
+    /// Decides `Withdraw` with encoded `params`: the amount to move to the beneficiary and the
+    /// state after it. Changes nothing; message application writes the result.
+    pub(crate) fn plan_withdraw(
+        &self,
+        call: WithdrawCall,
+        params: &[u8],
+    ) -> Result<(TokenAmount, VestingState), MethodError> {
+        let WithdrawParams { amount } =
+            from_cbor("withdraw params", params, MAX_WITHDRAW_PARAMS_BYTES).map_err(|e| {
+                MethodError::new(
+                    ExitCode::ERR_ILLEGAL_ARGUMENT,
+                    format!("{e} (Withdraw takes the DAG-CBOR array [amount])"),
+                )
+            })?;
+        if call.beneficiary != Some(call.caller) {
+            return Err(MethodError::new(
+                ExitCode::ERR_FORBIDDEN,
+                format!(
+                    "only the beneficiary {:?} may withdraw, not actor {}",
+                    self.beneficiary, call.caller
+                ),
+            ));
+        }
+        let withdrawable = self.withdrawable_at(call.epoch).map_err(|e| {
+            MethodError::new(ExitCode::ERR_ILLEGAL_STATE, format!("vesting state: {e}"))
+        })?;
+        if amount > withdrawable {
+            return Err(MethodError::new(
+                ExitCode::ERR_INSUFFICIENT_FUNDS,
+                format!(
+                    "cannot withdraw {amount} at epoch {}: only {withdrawable} has \
+                     vested and not been withdrawn",
+                    call.epoch
+                ),
+            ));
+        }
+        let withdrawn = self.withdrawn.checked_add(amount);
+        let Some(withdrawn) = withdrawn.filter(|_| amount <= call.balance) else {
+            return Err(MethodError::new(
+                ExitCode::ERR_ILLEGAL_STATE,
+                format!(
+                    "the vesting actor holds {}, less than the {amount} asked for",
+                    call.balance
+                ),
+            ));
+        };
+        Ok((
+            amount,
+            VestingState {
+                withdrawn,
+                ..self.clone()
+            },
+        ))
     }
 }
 
