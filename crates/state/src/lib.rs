@@ -107,3 +107,4 @@ pub mod gas;
 pub mod hamt;
 pub mod receipt;
 pub mod state_tree;
+pub mod supply;

@@ -264,3 +264,52 @@ proptest! {
         prop_assert!(inspect(&flipped).is_err(), "flip at {} bit {} was accepted", at, bit);
     }
 }
+
+/// The circulating supply read from the state (balances minus the unminted pool, burnt funds
+/// and the unvested team tokens) equals the economics formula (premine + super nodes + team
+/// vested + minted − burnt), at month boundaries and after block rewards.
+#[test]
+fn circulating_supply_from_state_matches_the_economics_formula() {
+    use flowcoin_state::actor::award_block_reward;
+    use flowcoin_state::supply::circulating_supply;
+    use flowcoin_types::economics::{self, EpochDuration, TeamVesting};
+
+    let (genesis, store) = build(&template());
+    let mut tree = StateTree::load(store, &genesis.block.state_root).unwrap();
+    let epoch_duration = EpochDuration::from_secs(2).unwrap();
+    let vesting = TeamVesting::new(epoch_duration);
+    let month = epoch_duration.epochs_per_month();
+    let formula = |epoch, minted| {
+        economics::circulating_supply(
+            &vesting,
+            epoch,
+            minted,
+            TokenAmount::ZERO,
+            TokenAmount::ZERO,
+        )
+        .unwrap()
+    };
+    let genesis_supply = GenesisAllocation::PREMINE
+        .checked_add(GenesisAllocation::SUPER_NODES)
+        .unwrap();
+    assert_eq!(circulating_supply(&tree, 0).unwrap(), genesis_supply);
+    for epoch in [0, month - 1, month, 3 * month + 5, 100 * month, 200 * month] {
+        assert_eq!(
+            circulating_supply(&tree, epoch).unwrap(),
+            formula(epoch, TokenAmount::ZERO),
+            "epoch {epoch}"
+        );
+    }
+    let winner = genesis.actors.premine;
+    let mut minted = TokenAmount::ZERO;
+    for epoch in 1..=20 {
+        let paid = award_block_reward(&mut tree, epoch, &[(winner, 1)]).unwrap();
+        minted = minted.checked_add(paid.total_paid).unwrap();
+    }
+    assert!(!minted.is_zero());
+    assert_eq!(circulating_supply(&tree, 20).unwrap(), formula(20, minted));
+    assert_eq!(
+        circulating_supply(&tree, 20).unwrap(),
+        genesis_supply.checked_add(minted).unwrap()
+    );
+}
