@@ -10,8 +10,8 @@ use serde::de::{self, Deserializer};
 use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 
-use crate::cbor_tuple::cbor_tuple;
 use crate::receipt::ExitCode;
+use flowcoin_types::cbor_tuple;
 
 pub mod reward;
 pub mod super_nodes;

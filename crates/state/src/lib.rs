@@ -102,7 +102,6 @@
 
 pub mod actor;
 pub mod apply;
-mod cbor_tuple;
 pub mod gas;
 pub mod hamt;
 pub mod receipt;

@@ -27,7 +27,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde::de::{Deserializer, SeqAccess, Visitor};
 
-use crate::cbor_tuple::cbor_tuple;
+use flowcoin_types::cbor_tuple;
 
 use crate::actor::{
     AccountState, ActorCode, ActorId, ActorState, BURNT_FUNDS_ACTOR_ID, FIRST_NON_SINGLETON_ID,

@@ -59,6 +59,7 @@
 
 pub mod address;
 mod base32;
+mod cbor_tuple;
 pub mod economics;
 pub mod message;
 mod network_params;

@@ -37,10 +37,11 @@ use flowcoin_state::actor::{
     SuperNodeRegistryState, VestingState,
 };
 use flowcoin_state::state_tree::{StateError, StateTree};
+use flowcoin_types::cbor_tuple;
 use flowcoin_types::economics::GenesisAllocation;
 use flowcoin_types::message::{CborError, cbor_cid, to_cbor};
 use flowcoin_types::{Address, Network, NetworkParams, NetworkParamsError, Protocol, TokenAmount};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::Serialize;
 
 pub use car::{
     AccountAllocation, GenesisCarError, GenesisReport, MAX_GENESIS_CAR_BLOCKS,
@@ -330,78 +331,21 @@ impl ParamsSummary {
     }
 }
 
-/// The fields of [`ParamsSummary`] as a tuple, in order.
-type ParamsTuple = (
-    u64,
-    u64,
-    u64,
-    u64,
-    u64,
-    u64,
-    u64,
-    u64,
-    u64,
-    u64,
-    TokenAmount,
-    TokenAmount,
-    Vec<u64>,
-);
-
-impl Serialize for ParamsSummary {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        (
-            self.epoch_duration_secs,
-            self.proving_period,
-            self.deadlines,
-            self.finality,
-            self.pre_commit_challenge_delay,
-            self.wpost_challenge_lookback,
-            self.power_lookback,
-            self.expected_leaders_per_epoch,
-            self.min_miner_power,
-            self.block_gas_limit,
-            self.initial_base_fee,
-            self.min_base_fee,
-            &self.sector_sizes,
-        )
-            .serialize(serializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for ParamsSummary {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let (
-            epoch_duration_secs,
-            proving_period,
-            deadlines,
-            finality,
-            pre_commit_challenge_delay,
-            wpost_challenge_lookback,
-            power_lookback,
-            expected_leaders_per_epoch,
-            min_miner_power,
-            block_gas_limit,
-            initial_base_fee,
-            min_base_fee,
-            sector_sizes,
-        ) = ParamsTuple::deserialize(deserializer)?;
-        Ok(Self {
-            epoch_duration_secs,
-            proving_period,
-            deadlines,
-            finality,
-            pre_commit_challenge_delay,
-            wpost_challenge_lookback,
-            power_lookback,
-            expected_leaders_per_epoch,
-            min_miner_power,
-            block_gas_limit,
-            initial_base_fee,
-            min_base_fee,
-            sector_sizes,
-        })
-    }
-}
+cbor_tuple!(ParamsSummary {
+    epoch_duration_secs: u64,
+    proving_period: u64,
+    deadlines: u64,
+    finality: u64,
+    pre_commit_challenge_delay: u64,
+    wpost_challenge_lookback: u64,
+    power_lookback: u64,
+    expected_leaders_per_epoch: u64,
+    min_miner_power: u64,
+    block_gas_limit: u64,
+    initial_base_fee: TokenAmount,
+    min_base_fee: TokenAmount,
+    sector_sizes: Vec<u64>,
+});
 
 /// The genesis block: the DAG-CBOR array `[version, network_name, timestamp, state_root,
 /// params]`, under CIDv1 DAG-CBOR BLAKE2b-256.
@@ -419,32 +363,13 @@ pub struct GenesisBlock {
     pub params: ParamsSummary,
 }
 
-impl Serialize for GenesisBlock {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        (
-            self.version,
-            &self.network_name,
-            self.timestamp,
-            self.state_root,
-            &self.params,
-        )
-            .serialize(serializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for GenesisBlock {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let (version, network_name, timestamp, state_root, params) =
-            <(u64, String, u64, Cid, ParamsSummary)>::deserialize(deserializer)?;
-        Ok(Self {
-            version,
-            network_name,
-            timestamp,
-            state_root,
-            params,
-        })
-    }
-}
+cbor_tuple!(GenesisBlock {
+    version: u64,
+    network_name: String,
+    timestamp: u64,
+    state_root: Cid,
+    params: ParamsSummary,
+});
 
 /// The IDs genesis gave its actors.
 #[derive(Debug, Clone, PartialEq, Eq)]

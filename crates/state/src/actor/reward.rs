@@ -16,8 +16,8 @@ use flowcoin_types::economics::{
 };
 
 use super::{ActorCode, ActorId, REWARD_ACTOR_ID};
-use crate::cbor_tuple::cbor_tuple;
 use crate::state_tree::{StateError, StateTree};
+use flowcoin_types::cbor_tuple;
 
 /// The reward actor's state: `[epoch_duration_secs, total_minted]`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 
 use flowcoin_types::{Address, TokenAmount};
 
-use crate::cbor_tuple::cbor_tuple;
+use flowcoin_types::cbor_tuple;
 
 /// One registered super node: `[account, allocation]`.
 #[derive(Debug, Clone, PartialEq, Eq)]

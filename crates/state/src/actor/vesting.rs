@@ -18,8 +18,8 @@ use flowcoin_types::message::from_cbor;
 use flowcoin_types::{Address, TokenAmount};
 
 use super::{ActorId, MethodError};
-use crate::cbor_tuple::cbor_tuple;
 use crate::receipt::ExitCode;
+use flowcoin_types::cbor_tuple;
 
 /// The method number of `Withdraw` ([`WithdrawParams`]); 0 is the plain send, 1 is kept for a
 /// constructor as in Filecoin.
