@@ -398,33 +398,6 @@ pub struct Genesis {
     pub actors: GenesisActors,
 }
 
-/// A mutable borrow of a store that is itself a store, so a [`StateTree`] can work on it
-/// and the caller gets it back afterwards.
-struct StoreRef<'a, S>(&'a mut S);
-
-impl<S: Blockstore> Blockstore for StoreRef<'_, S> {
-    fn get(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
-        self.0.get(cid)
-    }
-    fn has(&self, cid: &Cid) -> Result<bool, StoreError> {
-        self.0.has(cid)
-    }
-}
-
-impl<S: BlockSink> BlockSink for StoreRef<'_, S> {
-    fn put(&mut self, cid: &Cid, data: &[u8]) -> Result<(), StoreError> {
-        self.0.put(cid, data)
-    }
-    fn put_parts(
-        &mut self,
-        cid: &Cid,
-        parts: &[&[u8]],
-        links: Option<&[Cid]>,
-    ) -> Result<(), StoreError> {
-        self.0.put_parts(cid, parts, links)
-    }
-}
-
 /// Builds the genesis state and block for `template` on the network of `params`, writing
 /// every block into `store`. The same template and parameters always give the same CID.
 pub fn build_genesis<S: Blockstore + BlockSink>(
@@ -435,7 +408,7 @@ pub fn build_genesis<S: Blockstore + BlockSink>(
     params.validate()?;
     template.validate(params)?;
     let name = network_name(template.network);
-    let mut tree = StateTree::with_singletons(StoreRef(&mut *store), &name)?;
+    let mut tree = StateTree::with_singletons(&mut *store, &name)?;
 
     let premine = add_account(&mut tree, template.premine, GenesisAllocation::PREMINE)?;
     let team = add_account(&mut tree, template.team, TokenAmount::ZERO)?;

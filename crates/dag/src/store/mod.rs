@@ -118,6 +118,15 @@ impl<T: Blockstore + ?Sized> Blockstore for &T {
     }
 }
 
+impl<T: Blockstore + ?Sized> Blockstore for &mut T {
+    fn get(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
+        (**self).get(cid)
+    }
+    fn has(&self, cid: &Cid) -> Result<bool, StoreError> {
+        (**self).has(cid)
+    }
+}
+
 impl<T: BlockSink + ?Sized> BlockSink for &mut T {
     fn put(&mut self, cid: &Cid, data: &[u8]) -> Result<(), StoreError> {
         (**self).put(cid, data)
