@@ -236,8 +236,8 @@ impl SignedMessage {
     }
 }
 
-/// The wire shape of a message: a ten-item array.
-#[derive(Serialize, Deserialize)]
+/// The wire shape of a message: a ten-item array (decoding; encoding borrows the fields).
+#[derive(Deserialize)]
 struct MessageTuple(
     u64,
     Address,
@@ -253,7 +253,7 @@ struct MessageTuple(
 
 impl Serialize for Message {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        MessageTuple(
+        (
             self.version,
             self.to,
             self.from,
@@ -263,9 +263,9 @@ impl Serialize for Message {
             self.gas_fee_cap,
             self.gas_premium,
             self.method,
-            Bytes(self.params.clone()),
+            BytesRef(&self.params),
         )
-        .serialize(serializer)
+            .serialize(serializer)
     }
 }
 
@@ -309,13 +309,13 @@ impl<'de> Deserialize<'de> for Message {
     }
 }
 
-/// The wire shape of a signed message: `[message, signature]`.
-#[derive(Serialize, Deserialize)]
+/// The wire shape of a signed message: `[message, signature]` (decoding).
+#[derive(Deserialize)]
 struct SignedTuple(Message, Bytes);
 
 impl Serialize for SignedMessage {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        SignedTuple(self.message.clone(), Bytes(self.signature.clone())).serialize(serializer)
+        (&self.message, BytesRef(&self.signature)).serialize(serializer)
     }
 }
 
@@ -323,6 +323,15 @@ impl<'de> Deserialize<'de> for SignedMessage {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let SignedTuple(message, Bytes(signature)) = SignedTuple::deserialize(deserializer)?;
         Ok(Self { message, signature })
+    }
+}
+
+/// A borrowed CBOR byte string, for encoding without copying.
+struct BytesRef<'a>(&'a [u8]);
+
+impl Serialize for BytesRef<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(self.0)
     }
 }
 
