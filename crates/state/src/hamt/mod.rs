@@ -19,9 +19,10 @@
 //! always a node, even when empty.
 //!
 //! **Compatibility.** The layout follows go-hamt-ipld v3 as documented and as implemented by
-//! `fvm_ipld_hamt`; the empty node's CID matches the one Filecoin's state uses for empty maps
-//! (tested). Non-trivial trees have not been checked byte for byte against go-hamt-ipld: no
-//! external vectors are available here. Determinism and order independence are tested.
+//! `fvm_ipld_hamt`; the empty node's CID matches the one Filecoin's state uses for empty maps,
+//! and the root CIDs of ref-fvm's own bit-width-5 test vectors (`set_delete_many`, `for_each`,
+//! `clean_child_ordering`: hundreds of pairs, multi-level trees, deletions with collapse) are
+//! reproduced exactly (tested). Determinism and order independence are tested.
 //!
 //! **Reading untrusted blocks.** Every node read is checked against its CID (BLAKE2b-256), its
 //! size bounded ([`MAX_NODE_BYTES`]) and its shape validated; a missing, corrupt or malformed
