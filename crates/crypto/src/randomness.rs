@@ -164,6 +164,26 @@ impl RandomnessSource for FixedRandomness {
     }
 }
 
+/// A source with no randomness at all: every draw fails with
+/// [`RandomnessError::Unavailable`]. For applying messages that never draw (transfers in a
+/// benchmark, say); a method that needs randomness then fails as a fault of the node.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NoRandomness;
+
+impl RandomnessSource for NoRandomness {
+    fn randomness(
+        &self,
+        _tag: DomainSeparationTag,
+        epoch: i64,
+        _entropy: &[u8],
+    ) -> Result<[u8; RANDOMNESS_LEN], RandomnessError> {
+        Err(RandomnessError::Unavailable {
+            epoch,
+            reason: "this context supplies no randomness".into(),
+        })
+    }
+}
+
 impl<T: RandomnessSource + ?Sized> RandomnessSource for &T {
     fn randomness(
         &self,

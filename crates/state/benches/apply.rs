@@ -51,6 +51,8 @@ fn transfers(c: &mut Criterion) {
         block_producer: ids[0],
         params: &params,
         gas: &gas,
+        randomness: &flowcoin_crypto::randomness::NoRandomness,
+        circulating_supply: TokenAmount::ZERO,
     };
     let mut nonces = vec![0u64; ids.len()];
     let mut next = 0usize;

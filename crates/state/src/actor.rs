@@ -13,10 +13,13 @@ use serde::{Deserialize, Serialize};
 use crate::receipt::ExitCode;
 use flowcoin_types::cbor_tuple;
 
+pub mod miner;
+pub mod power;
 pub mod reward;
 pub mod super_nodes;
 pub mod vesting;
 
+pub use power::{PowerState, STORAGE_POWER_ACTOR_ID};
 pub use reward::{BlockRewardPaid, RewardError, RewardState, award_block_reward};
 pub use super_nodes::{SuperNode, SuperNodeRegistryState};
 pub use vesting::{METHOD_WITHDRAW, VestingState, WithdrawParams};
@@ -30,6 +33,8 @@ pub const SYSTEM_ACTOR_ID: ActorId = 0;
 pub const INIT_ACTOR_ID: ActorId = 1;
 /// The reward actor: mints block rewards.
 pub const REWARD_ACTOR_ID: ActorId = 2;
+// 3 is kept free (Filecoin's cron actor: Flowcoin runs deadline processing from the chain);
+// 4 is the storage power actor, [`STORAGE_POWER_ACTOR_ID`].
 /// The burnt-funds actor: an account nobody holds the key of; gas base fees are sent here.
 pub const BURNT_FUNDS_ACTOR_ID: ActorId = 99;
 /// The first ID the init actor assigns to a new actor (IDs below are for singletons).

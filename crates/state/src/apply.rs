@@ -50,18 +50,23 @@
 use flowcoin_types::message::{CborError, METHOD_SEND};
 use flowcoin_types::{Address, Message, NetworkParams, TokenAmount};
 
+use flowcoin_crypto::randomness::RandomnessSource;
+
+use crate::actor::power::{self, METHOD_CREATE_MINER};
 use crate::actor::vesting::WithdrawCall;
 use crate::actor::{
     AccountState, ActorCode, ActorId, ActorState, BURNT_FUNDS_ACTOR_ID, METHOD_WITHDRAW,
-    MethodError, VestingState,
+    VestingState, miner,
 };
 use crate::gas::{GasOutputs, GasSchedule, compute_gas_outputs};
 use crate::receipt::{ExitCode, Receipt};
+use crate::runtime::{CallError, GasMeter, InvokeContext, credit, transfer};
 use crate::state_tree::{StateError, StateTree};
 use flowcoin_dag::store::Blockstore;
 
-/// What a message is applied in: the epoch, the fees and the block's producer.
-#[derive(Debug, Clone, Copy)]
+/// What a message is applied in: the epoch, the fees, the block's producer, and what the
+/// chain supplies (randomness, the epoch's circulating supply).
+#[derive(Clone, Copy)]
 pub struct ApplyContext<'a> {
     /// The epoch the message's block is in.
     pub epoch: u64,
@@ -73,6 +78,22 @@ pub struct ApplyContext<'a> {
     pub params: &'a NetworkParams,
     /// The gas prices.
     pub gas: &'a GasSchedule,
+    /// Where seal tickets, seeds and Window PoSt challenges come from (the chain's tickets).
+    pub randomness: &'a dyn RandomnessSource,
+    /// The circulating supply at this epoch (`supply::circulating_supply` of the parent
+    /// state), for the pledge formula.
+    pub circulating_supply: TokenAmount,
+}
+
+impl std::fmt::Debug for ApplyContext<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApplyContext")
+            .field("epoch", &self.epoch)
+            .field("base_fee", &self.base_fee)
+            .field("block_producer", &self.block_producer)
+            .field("circulating_supply", &self.circulating_supply)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The result of applying one message.
@@ -173,9 +194,15 @@ pub enum ApplyError {
     /// The gas arithmetic failed where validation guaranteed it could not (a bug).
     #[error("gas accounting inconsistency: {0}")]
     GasAccounting(&'static str),
-    /// Writing a planned method failed where planning guaranteed it could not (a bug).
-    #[error("method plan inconsistency: {0}")]
+    /// An actor's accounting broke an invariant it keeps (a bug or a damaged state).
+    #[error("actor state inconsistency: {0}")]
     MethodPlan(&'static str),
+    /// An actor's HAMT could not be read or written.
+    #[error(transparent)]
+    Hamt(#[from] crate::hamt::HamtError),
+    /// The chain could not supply randomness a method needs.
+    #[error("randomness unavailable: {0}")]
+    Randomness(String),
 }
 
 /// Applies `message` to `tree`; see the [module documentation](self) for the rules.
@@ -199,19 +226,42 @@ pub fn apply_message<S: Blockstore>(
     };
     // Validation checked the limit covers this.
     let minimum = ctx.gas.on_chain_message(encoded_len).unwrap_or(u64::MAX);
-    let mut meter = GasMeter {
-        limit: message.gas_limit,
-        used: minimum.min(message.gas_limit),
-    };
+    let mut meter = GasMeter::new(message.gas_limit, minimum);
     let reserved = message
         .gas_fee_cap
         .checked_mul(u128::from(message.gas_limit))
         .ok_or(ApplyError::GasAccounting("gas reservation overflows"))?;
     let available = sender.balance.saturating_sub(reserved);
-    let result = plan_send(tree, message, ctx, sender_id, &mut meter, available)?;
+
+    // The nonce is bumped whatever the call does.
+    let mut bumped = sender;
+    bumped.nonce = bumped
+        .nonce
+        .checked_add(1)
+        .ok_or(ApplyError::GasAccounting("nonce overflow after validation"))?;
+    tree.set_actor(sender_id, bumped)?;
+
+    tree.begin()?;
+    let result = execute(tree, message, ctx, sender_id, &mut meter, available);
+    let (exit_code, failure_reason, return_data) = match result {
+        Ok(return_data) => {
+            tree.commit()?;
+            (ExitCode::OK, None, return_data)
+        }
+        Err(error) => {
+            tree.revert()?;
+            match error {
+                CallError::Exit(code) => (code, None, Vec::new()),
+                CallError::Refused(refusal) => {
+                    (refusal.exit_code, Some(refusal.reason), Vec::new())
+                }
+                CallError::Node(error) => return Err(error),
+            }
+        }
+    };
 
     let gas = compute_gas_outputs(
-        meter.used,
+        meter.used(),
         message.gas_limit,
         ctx.base_fee,
         message.gas_fee_cap,
@@ -222,42 +272,17 @@ pub fn apply_message<S: Blockstore>(
     let cost = gas
         .sender_cost()
         .ok_or(ApplyError::GasAccounting("sender cost overflows"))?;
-    let (exit_code, failure_reason) = match &result {
-        Ok(_) => (ExitCode::OK, None),
-        Err(failure) => (failure.exit_code, failure.reason.clone()),
-    };
-    let value = if exit_code.is_success() {
-        message.value
-    } else {
-        TokenAmount::ZERO
-    };
-
-    // The sender: nonce, gas, value.
     let mut sender = tree.get_actor(sender_id)?.ok_or(ApplyError::MissingActor {
         id: sender_id,
         role: "sender",
     })?;
-    sender.nonce = sender
-        .nonce
-        .checked_add(1)
-        .ok_or(ApplyError::GasAccounting("nonce overflow after validation"))?;
     sender.balance = sender
         .balance
         .checked_sub(cost)
-        .and_then(|b| b.checked_sub(value))
         .ok_or(ApplyError::GasAccounting(
             "sender cannot pay after validation",
         ))?;
     tree.set_actor(sender_id, sender)?;
-
-    if let Ok(plan) = result {
-        let receiver_id = match plan.receiver {
-            Receiver::Existing(id) => id,
-            Receiver::NewAccount(address) => create_account(tree, &address)?,
-        };
-        credit(tree, receiver_id, value, "receiver")?;
-        write_call(tree, receiver_id, plan.call)?;
-    }
     let burn = gas
         .total_burn()
         .ok_or(ApplyError::GasAccounting("burn overflows"))?;
@@ -267,8 +292,8 @@ pub fn apply_message<S: Blockstore>(
     Ok(ApplyRet {
         receipt: Receipt {
             exit_code,
-            return_data: Vec::new(),
-            gas_used: meter.used,
+            return_data,
+            gas_used: meter.used(),
         },
         outcome: Outcome::Applied,
         gas,
@@ -355,188 +380,102 @@ fn validate<S: Blockstore>(
     Ok(Ok((sender_id, sender)))
 }
 
-/// Where the value goes.
-enum Receiver {
-    /// An actor that exists.
-    Existing(ActorId),
-    /// A key address with no actor yet: an account is created for it.
-    NewAccount(Address),
-}
-
-/// What an applied message will write once fully planned.
-struct Plan {
-    /// Who gets the value.
-    receiver: Receiver,
-    /// The method's own writes.
-    call: Call,
-}
-
-/// A planned method call.
-enum Call {
-    /// Method 0: the value transfer is all.
-    Send,
-    /// Vesting `Withdraw`: `amount` to `beneficiary`, and the vesting actor's new state.
-    VestingWithdraw {
-        beneficiary: ActorId,
-        amount: TokenAmount,
-        state: VestingState,
-    },
-}
-
-/// Why an applied message failed: its exit code, and a reason for an actor method's refusal.
-struct Failure {
-    exit_code: ExitCode,
-    reason: Option<String>,
-}
-
-impl From<ExitCode> for Failure {
-    fn from(exit_code: ExitCode) -> Self {
-        Self {
-            exit_code,
-            reason: None,
-        }
-    }
-}
-
-impl From<MethodError> for Failure {
-    fn from(error: MethodError) -> Self {
-        Self {
-            exit_code: error.exit_code,
-            reason: Some(error.reason),
-        }
-    }
-}
-
-/// Steps 7–12: charges gas and decides the outcome without changing the state.
-fn plan_send<S: Blockstore>(
-    tree: &StateTree<S>,
+/// Steps 7–12, inside the message's transaction: resolves the receiver, moves the value and
+/// runs the method. Returns the method's return bytes.
+fn execute<S: Blockstore>(
+    tree: &mut StateTree<S>,
     message: &Message,
     ctx: &ApplyContext<'_>,
     sender_id: ActorId,
     meter: &mut GasMeter,
     available: TokenAmount,
-) -> Result<Result<Plan, Failure>, ApplyError> {
+) -> Result<Vec<u8>, CallError> {
     let gas = ctx.gas;
-    let charged = meter
-        .charge(gas.send_base)
-        .and_then(|()| meter.charge(gas.actor_lookup));
-    if let Err(code) = charged {
-        return Ok(Err(code.into()));
-    }
+    meter.charge(gas.send_base)?;
+    meter.charge(gas.actor_lookup)?;
     let receiver = match tree.lookup_id(&message.to)? {
-        Some(id) => tree
-            .get_actor(id)?
-            .map(|actor| (Receiver::Existing(id), Some(actor))),
+        Some(id) => tree.get_actor(id)?.map(|actor| (id, Some(actor))),
         None => match message.to {
-            Address::Ed25519(_) | Address::Bls(_) => Some((Receiver::NewAccount(message.to), None)),
+            Address::Ed25519(_) | Address::Bls(_) => {
+                meter.charge(gas.create_account)?;
+                Some((create_account(tree, &message.to)?, None))
+            }
             // ID and actor addresses cannot be created by a transfer.
             _ => None,
         },
     };
-    let Some((receiver, receiver_actor)) = receiver else {
-        return Ok(Err(ExitCode::SYS_INVALID_RECEIVER.into()));
+    let Some((receiver_id, receiver)) = receiver else {
+        return Err(CallError::Exit(ExitCode::SYS_INVALID_RECEIVER));
     };
-    if matches!(receiver, Receiver::NewAccount(_))
-        && let Err(code) = meter.charge(gas.create_account)
-    {
-        return Ok(Err(code.into()));
-    }
     if message.value > available {
-        return Ok(Err(ExitCode::SYS_INSUFFICIENT_FUNDS.into()));
+        return Err(CallError::Exit(ExitCode::SYS_INSUFFICIENT_FUNDS));
     }
     if !message.value.is_zero() {
-        let charged = meter
-            .charge(gas.transfer_funds)
-            .and_then(|()| meter.charge(gas.actor_update));
-        if let Err(code) = charged {
-            return Ok(Err(code.into()));
-        }
+        meter.charge(gas.transfer_funds)?;
+        meter.charge(gas.actor_update)?;
+        transfer(tree, sender_id, receiver_id, message.value)?;
     }
-    let call = match (message.method, receiver_actor) {
-        (METHOD_SEND, _) => Call::Send,
-        (METHOD_WITHDRAW, Some(actor)) if actor.code == ActorCode::Vesting => {
-            match plan_withdraw(tree, &actor, message, ctx, sender_id, meter)? {
-                Ok(call) => call,
-                Err(failure) => return Ok(Err(failure)),
-            }
-        }
-        _ => return Ok(Err(ExitCode::SYS_INVALID_METHOD.into())),
+    if message.method == METHOD_SEND {
+        return Ok(Vec::new());
+    }
+    let invoke = InvokeContext {
+        epoch: ctx.epoch,
+        caller: sender_id,
+        origin: (message.from, message.nonce),
+        receiver: receiver_id,
+        value: message.value,
+        circulating_supply: ctx.circulating_supply,
+        params: ctx.params,
+        gas: ctx.gas,
+        randomness: ctx.randomness,
     };
-    Ok(Ok(Plan { receiver, call }))
+    let code = receiver.map(|actor| actor.code);
+    match (code, message.method) {
+        (Some(ActorCode::Vesting), METHOD_WITHDRAW) => {
+            vesting_withdraw(tree, &invoke, meter, &message.params)
+        }
+        (Some(ActorCode::Power), METHOD_CREATE_MINER) => {
+            power::invoke_create_miner(tree, &invoke, meter, &message.params)
+        }
+        (Some(ActorCode::Miner), method) => {
+            miner::methods::invoke(tree, &invoke, meter, method, &message.params)
+        }
+        _ => Err(CallError::Exit(ExitCode::SYS_INVALID_METHOD)),
+    }
 }
 
-/// Plans vesting `Withdraw` on `vesting`, the receiver, for `sender_id`.
-fn plan_withdraw<S: Blockstore>(
-    tree: &StateTree<S>,
-    vesting: &ActorState,
-    message: &Message,
-    ctx: &ApplyContext<'_>,
-    sender_id: ActorId,
+/// Vesting `Withdraw` on `ctx.receiver` for `ctx.caller`.
+fn vesting_withdraw<S: Blockstore>(
+    tree: &mut StateTree<S>,
+    ctx: &InvokeContext<'_>,
     meter: &mut GasMeter,
-) -> Result<Result<Call, Failure>, ApplyError> {
-    if let Err(code) = meter.charge(ctx.gas.actor_lookup) {
-        return Ok(Err(code.into()));
-    }
+    params: &[u8],
+) -> Result<Vec<u8>, CallError> {
+    meter.charge(ctx.gas.actor_lookup)?;
+    let vesting = tree
+        .get_actor(ctx.receiver)?
+        .ok_or(ApplyError::MissingActor {
+            id: ctx.receiver,
+            role: "vesting",
+        })?;
     let state: VestingState = tree.get_state("vesting state", &vesting.head)?;
     let call = WithdrawCall {
-        caller: sender_id,
+        caller: ctx.caller,
         beneficiary: tree.lookup_id(&state.beneficiary)?,
         epoch: ctx.epoch,
         balance: vesting.balance,
     };
-    let (amount, state) = match state.plan_withdraw(call, &message.params) {
-        Ok(planned) => planned,
-        Err(error) => return Ok(Err(error.into())),
-    };
-    if !amount.is_zero() {
-        let charged = meter
-            .charge(ctx.gas.transfer_funds)
-            .and_then(|()| meter.charge(ctx.gas.actor_update))
-            .and_then(|()| meter.charge(ctx.gas.actor_update));
-        if let Err(code) = charged {
-            return Ok(Err(code.into()));
-        }
+    let (amount, state) = state.plan_withdraw(call, params)?;
+    if amount.is_zero() {
+        return Ok(Vec::new());
     }
-    Ok(Ok(Call::VestingWithdraw {
-        beneficiary: sender_id,
-        amount,
-        state,
-    }))
-}
-
-/// Writes a planned method's changes to `receiver_id`, after the sender and the value.
-fn write_call<S: Blockstore>(
-    tree: &mut StateTree<S>,
-    receiver_id: ActorId,
-    call: Call,
-) -> Result<(), ApplyError> {
-    match call {
-        Call::Send => Ok(()),
-        Call::VestingWithdraw {
-            beneficiary,
-            amount,
-            state,
-        } => {
-            if amount.is_zero() {
-                return Ok(());
-            }
-            let mut vesting = tree
-                .get_actor(receiver_id)?
-                .ok_or(ApplyError::MissingActor {
-                    id: receiver_id,
-                    role: "vesting",
-                })?;
-            vesting.head = tree.put_state(&state)?;
-            vesting.balance = vesting
-                .balance
-                .checked_sub(amount)
-                .ok_or(ApplyError::MethodPlan(
-                    "vesting balance below the withdrawal",
-                ))?;
-            tree.set_actor(receiver_id, vesting)?;
-            credit(tree, beneficiary, amount, "beneficiary")
-        }
-    }
+    meter.charge(ctx.gas.transfer_funds)?;
+    meter.charge_n(ctx.gas.actor_update, 2)?;
+    let mut vesting = vesting;
+    vesting.head = tree.put_state(&state)?;
+    tree.set_actor(ctx.receiver, vesting)?;
+    transfer(tree, ctx.receiver, ctx.caller, amount)?;
+    Ok(Vec::new())
 }
 
 /// Registers `address` with the init actor and creates its account actor.
@@ -550,27 +489,6 @@ fn create_account<S: Blockstore>(
     Ok(id)
 }
 
-/// Adds `amount` to actor `id`'s balance (nothing for zero).
-fn credit<S: Blockstore>(
-    tree: &mut StateTree<S>,
-    id: ActorId,
-    amount: TokenAmount,
-    role: &'static str,
-) -> Result<(), ApplyError> {
-    if amount.is_zero() {
-        return Ok(());
-    }
-    let mut actor = tree
-        .get_actor(id)?
-        .ok_or(ApplyError::MissingActor { id, role })?;
-    actor.balance = actor
-        .balance
-        .checked_add(amount)
-        .ok_or(ApplyError::BalanceOverflow { id })?;
-    tree.set_actor(id, actor)?;
-    Ok(())
-}
-
 /// The result of a rejected message.
 fn rejected(rejection: Rejection, exit_code: ExitCode) -> ApplyRet {
     ApplyRet {
@@ -582,27 +500,5 @@ fn rejected(rejection: Rejection, exit_code: ExitCode) -> ApplyRet {
         outcome: Outcome::Rejected(rejection),
         gas: GasOutputs::default(),
         failure_reason: None,
-    }
-}
-
-/// Gas used so far against the limit.
-struct GasMeter {
-    limit: u64,
-    used: u64,
-}
-
-impl GasMeter {
-    /// Charges `amount`; past the limit, uses all of it and reports out of gas.
-    fn charge(&mut self, amount: u64) -> Result<(), ExitCode> {
-        match self.used.checked_add(amount) {
-            Some(used) if used <= self.limit => {
-                self.used = used;
-                Ok(())
-            }
-            _ => {
-                self.used = self.limit;
-                Err(ExitCode::SYS_OUT_OF_GAS)
-            }
-        }
     }
 }

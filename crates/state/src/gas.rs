@@ -33,6 +33,11 @@ pub struct GasSchedule {
     /// its state object). Filecoin's `CreateActorCompute` 1,108,454 plus
     /// `CreateActorStorage` (36 + 40 bytes × 1,300 = 98,800): 1,207,254.
     pub create_account: u64,
+    /// Verifying a vanilla seal proof in `ProveCommitSector`. Flowcoin's own figure (a 2 KiB
+    /// proof verifies in about a millisecond, a 32 GiB one in tens): 50,000,000.
+    pub verify_seal: u64,
+    /// Verifying one sector's 10 Window PoSt openings. Flowcoin's own figure: 500,000.
+    pub verify_post_per_sector: u64,
     /// Whether gas reserved far beyond what was used is partly burnt (Filecoin's
     /// over-estimation burn: of the gas above 110 % of the gas used, a share growing with
     /// the over-estimation is burnt at the base fee instead of refunded). On by default.
@@ -51,6 +56,8 @@ impl Default for GasSchedule {
             actor_update: 25_000,
             transfer_funds: 27_500,
             create_account: 1_207_254,
+            verify_seal: 50_000_000,
+            verify_post_per_sector: 500_000,
             overestimation_burn: true,
         }
     }

@@ -76,6 +76,8 @@
 //!     block_producer: 99,
 //!     params: &params,
 //!     gas: &gas,
+//!     randomness: &flowcoin_crypto::randomness::NoRandomness,
+//!     circulating_supply: TokenAmount::ZERO,
 //! };
 //! let bob = Address::from_ed25519_public_key(&[8; 32]);
 //! let message = Message {
@@ -105,5 +107,6 @@ pub mod apply;
 pub mod gas;
 pub mod hamt;
 pub mod receipt;
+pub mod runtime;
 pub mod state_tree;
 pub mod supply;

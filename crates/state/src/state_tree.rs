@@ -31,7 +31,8 @@ use flowcoin_types::cbor_tuple;
 
 use crate::actor::{
     AccountState, ActorCode, ActorId, ActorState, BURNT_FUNDS_ACTOR_ID, FIRST_NON_SINGLETON_ID,
-    INIT_ACTOR_ID, InitState, REWARD_ACTOR_ID, SYSTEM_ACTOR_ID, SystemState, id_key,
+    INIT_ACTOR_ID, InitState, REWARD_ACTOR_ID, STORAGE_POWER_ACTOR_ID, SYSTEM_ACTOR_ID,
+    SystemState, id_key,
 };
 use crate::hamt::{Hamt, HamtError};
 
@@ -133,6 +134,10 @@ pub enum StateError {
         "the init actor has unflushed address registrations: flush the state tree before replacing or deleting it"
     )]
     InitStateUnflushed,
+    /// A transaction was begun inside another, or ended when none was open, or the tree was
+    /// flushed inside one.
+    #[error("state transaction misuse: {0}")]
+    Transaction(&'static str),
 }
 
 /// The state root object: `[version, actors]`.
@@ -158,11 +163,35 @@ struct InitCache {
     dirty: bool,
 }
 
+/// What an open transaction changed, to undo it.
+#[derive(Debug, Default)]
+struct Journal {
+    /// Each actor's value before its first write in the transaction (`None`: it did not
+    /// exist), in order of first write.
+    actors: Vec<(ActorId, Option<ActorState>)>,
+    /// Actors already recorded in `actors`.
+    touched: std::collections::BTreeSet<ActorId>,
+    /// Addresses registered in the transaction, in order.
+    registered: Vec<Address>,
+    /// The init cache's dirty flag when the transaction began.
+    init_dirty: bool,
+    /// The init cache, if the transaction dropped it by replacing the init actor.
+    init_dropped: Option<OnceCell<InitCache>>,
+    /// Pending objects first written in the transaction.
+    new_objects: Vec<Cid>,
+}
+
 /// The actors of one state, over a blockstore `S`.
 ///
 /// Reads go to `S`; writes stay in memory until [`flush`](Self::flush) (into `S` itself) or
 /// [`flush_to`](Self::flush_to) (into another sink that feeds the same store, such as a disk
 /// store's import batch).
+///
+/// Changes can be grouped in a transaction ([`begin`](Self::begin),
+/// [`commit`](Self::commit), [`revert`](Self::revert)): reverting puts back every actor,
+/// address registration and pending object the transaction wrote, so the root is exactly
+/// what it was (the HAMTs are canonical). Message application runs each actor method in one,
+/// so a method that fails midway leaves nothing behind.
 #[derive(Debug)]
 pub struct StateTree<S> {
     store: S,
@@ -171,6 +200,8 @@ pub struct StateTree<S> {
     /// Actor-state blocks written since the last flush. Bounded by the changes of one batch
     /// of messages: flushing empties it.
     pending: BTreeMap<Cid, Vec<u8>>,
+    /// The open transaction, if any.
+    journal: Option<Journal>,
 }
 
 impl<S: Blockstore> StateTree<S> {
@@ -181,12 +212,13 @@ impl<S: Blockstore> StateTree<S> {
             actors: Hamt::new(),
             init: OnceCell::new(),
             pending: BTreeMap::new(),
+            journal: None,
         }
     }
 
     /// A tree holding just the singletons every state needs: system (0), init (1, with an
-    /// empty address map, next ID 100), reward (2) and burnt funds (99, an account), all with
-    /// zero balance. The reward actor's state is a placeholder `[]` (it needs the epoch
+    /// empty address map, next ID 100), reward (2), storage power (4, no miners) and burnt
+    /// funds (99, an account), all with zero balance. The reward actor's state is a placeholder `[]` (it needs the epoch
     /// length): the genesis builder starts from this and sets it to an
     /// [`RewardState`](crate::actor::RewardState).
     pub fn with_singletons(store: S, network_name: &str) -> Result<Self, StateError> {
@@ -201,10 +233,13 @@ impl<S: Blockstore> StateTree<S> {
         let burnt_head = tree.put_state(&AccountState {
             address: Address::Id(BURNT_FUNDS_ACTOR_ID),
         })?;
+        let power = crate::actor::PowerState::new(&mut tree)?;
+        let power_head = tree.put_state(&power)?;
         for (id, code, head) in [
             (SYSTEM_ACTOR_ID, ActorCode::System, system_head),
             (INIT_ACTOR_ID, ActorCode::Init, init_head),
             (REWARD_ACTOR_ID, ActorCode::Reward, system_head),
+            (STORAGE_POWER_ACTOR_ID, ActorCode::Power, power_head),
             (BURNT_FUNDS_ACTOR_ID, ActorCode::Account, burnt_head),
         ] {
             tree.set_actor(id, ActorState::new(code, head))?;
@@ -224,6 +259,7 @@ impl<S: Blockstore> StateTree<S> {
             actors,
             init: OnceCell::new(),
             pending: BTreeMap::new(),
+            journal: None,
         })
     }
 
@@ -247,6 +283,7 @@ impl<S: Blockstore> StateTree<S> {
         if id == INIT_ACTOR_ID {
             self.forget_init()?;
         }
+        self.record_actor(id)?;
         self.actors.set(&self.store, &id_key(id), actor)?;
         Ok(())
     }
@@ -257,7 +294,79 @@ impl<S: Blockstore> StateTree<S> {
         if id == INIT_ACTOR_ID {
             self.forget_init()?;
         }
+        self.record_actor(id)?;
         Ok(self.actors.delete(&self.store, &id_key(id))?)
+    }
+
+    /// Opens a transaction: every change until [`commit`](Self::commit) or
+    /// [`revert`](Self::revert) can be undone. Transactions do not nest.
+    pub fn begin(&mut self) -> Result<(), StateError> {
+        if self.journal.is_some() {
+            return Err(StateError::Transaction("a transaction is already open"));
+        }
+        self.journal = Some(Journal {
+            init_dirty: self.init.get().is_some_and(|init| init.dirty),
+            ..Journal::default()
+        });
+        Ok(())
+    }
+
+    /// Keeps the open transaction's changes.
+    pub fn commit(&mut self) -> Result<(), StateError> {
+        self.journal
+            .take()
+            .map(|_| ())
+            .ok_or(StateError::Transaction("commit without a transaction"))
+    }
+
+    /// Undoes every change of the open transaction.
+    pub fn revert(&mut self) -> Result<(), StateError> {
+        let journal = self
+            .journal
+            .take()
+            .ok_or(StateError::Transaction("revert without a transaction"))?;
+        for cid in journal.new_objects {
+            self.pending.remove(&cid);
+        }
+        if let Some(init) = journal.init_dropped {
+            // Replacing the init actor needs a clean cache, so nothing was registered before
+            // the drop, and what was registered after it lives in the cache thrown away here.
+            self.init = init;
+        } else if let Some(init) = self.init.get_mut() {
+            for address in journal.registered.iter().rev() {
+                init.address_map.delete(&self.store, &address.to_bytes())?;
+                init.state.next_id = init.state.next_id.saturating_sub(1);
+            }
+            init.dirty = journal.init_dirty;
+        }
+        for (id, before) in journal.actors.into_iter().rev() {
+            let key = id_key(id);
+            match before {
+                Some(actor) => {
+                    self.actors.set(&self.store, &key, actor)?;
+                }
+                None => {
+                    self.actors.delete(&self.store, &key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Records actor `id`'s value before its first write in the open transaction.
+    fn record_actor(&mut self, id: ActorId) -> Result<(), StateError> {
+        let first_write = self
+            .journal
+            .as_ref()
+            .is_some_and(|journal| !journal.touched.contains(&id));
+        if first_write {
+            let before = self.get_actor(id)?;
+            if let Some(journal) = self.journal.as_mut() {
+                journal.touched.insert(id);
+                journal.actors.push((id, before));
+            }
+        }
+        Ok(())
     }
 
     /// Calls `f` on every actor, in the actors HAMT's order (deterministic). Keys that are
@@ -307,6 +416,9 @@ impl<S: Blockstore> StateTree<S> {
         init.state.next_id = id.checked_add(1).ok_or(StateError::IdSpaceExhausted)?;
         init.address_map.set(&self.store, &address.to_bytes(), id)?;
         init.dirty = true;
+        if let Some(journal) = self.journal.as_mut() {
+            journal.registered.push(*address);
+        }
         Ok(id)
     }
 
@@ -314,7 +426,11 @@ impl<S: Blockstore> StateTree<S> {
     pub fn put_state<T: Serialize>(&mut self, value: &T) -> Result<Cid, StateError> {
         let bytes = to_cbor("actor state", value).map_err(StateError::Encode)?;
         let cid = cbor_cid(&bytes);
-        self.pending.insert(cid, bytes);
+        if self.pending.insert(cid, bytes).is_none()
+            && let Some(journal) = self.journal.as_mut()
+        {
+            journal.new_objects.push(cid);
+        }
         Ok(cid)
     }
 
@@ -331,10 +447,60 @@ impl<S: Blockstore> StateTree<S> {
         read_object(&self.store, what, cid)
     }
 
+    /// The objects the tree can read: pending ones first, then the store. Actor HAMTs are
+    /// read through it, since their nodes written in this batch are not in the store yet.
+    pub fn objects(&self) -> TreeObjects<'_, S> {
+        TreeObjects {
+            pending: &self.pending,
+            store: &self.store,
+        }
+    }
+
+    /// Loads an actor's HAMT (its nodes read through [`objects`](Self::objects)).
+    pub fn load_hamt<V: Serialize + DeserializeOwned>(
+        &self,
+        root: &Cid,
+    ) -> Result<Hamt<V>, StateError> {
+        Ok(Hamt::load(&self.objects(), root)?)
+    }
+
+    /// Writes an actor's changed HAMT nodes as pending objects and returns its root.
+    pub fn flush_hamt<V: Serialize + DeserializeOwned>(
+        &mut self,
+        hamt: &mut Hamt<V>,
+    ) -> Result<Cid, StateError> {
+        let mut sink = JournalSink {
+            pending: &mut self.pending,
+            journal: self.journal.as_mut(),
+        };
+        Ok(hamt.flush(&mut sink)?)
+    }
+
+    /// Makes the init actor assign IDs from `next_id` on, if it has not got that far yet
+    /// (genesis uses this to give its miners the IDs their pre-sealed sectors were made for).
+    /// Returns the init actor's next ID afterwards.
+    pub fn skip_ids_to(&mut self, next_id: ActorId) -> Result<ActorId, StateError> {
+        self.init()?;
+        let Some(init) = self.init.get_mut() else {
+            return Err(missing_init());
+        };
+        if init.state.next_id < next_id {
+            if self.journal.is_some() {
+                return Err(StateError::Transaction(
+                    "IDs cannot be skipped inside a transaction",
+                ));
+            }
+            init.state.next_id = next_id;
+            init.dirty = true;
+        }
+        Ok(init.state.next_id)
+    }
+
     /// Writes every change to `sink` and returns the new state root. The tree keeps working
     /// on the flushed state; reads of what was written go through memory, so `sink` should
     /// feed the tree's own store (for example a disk store's import batch).
     pub fn flush_to(&mut self, sink: &mut impl BlockSink) -> Result<Cid, StateError> {
+        self.no_transaction()?;
         self.prepare_flush()?;
         write_out(&mut self.actors, &mut self.pending, sink)
     }
@@ -364,8 +530,23 @@ impl<S: Blockstore> StateTree<S> {
         if self.init.get().is_some_and(|init| init.dirty) {
             return Err(StateError::InitStateUnflushed);
         }
-        self.init = OnceCell::new();
+        let dropped = std::mem::take(&mut self.init);
+        if let Some(journal) = self.journal.as_mut()
+            && journal.init_dropped.is_none()
+        {
+            journal.init_dropped = Some(dropped);
+        }
         Ok(())
+    }
+
+    /// Refuses to flush inside a transaction (its changes could no longer be undone).
+    fn no_transaction(&self) -> Result<(), StateError> {
+        match self.journal {
+            Some(_) => Err(StateError::Transaction(
+                "flush inside a transaction: commit or revert it first",
+            )),
+            None => Ok(()),
+        }
     }
 
     /// Writes the init actor's changed state and points its head at it.
@@ -390,6 +571,7 @@ impl<S: Blockstore> StateTree<S> {
 impl<S: Blockstore + BlockSink> StateTree<S> {
     /// Writes every change into the tree's own store and returns the new state root.
     pub fn flush(&mut self) -> Result<Cid, StateError> {
+        self.no_transaction()?;
         self.prepare_flush()?;
         write_out(&mut self.actors, &mut self.pending, &mut self.store)
     }
@@ -505,6 +687,39 @@ fn missing_init() -> StateError {
     StateError::MissingActor {
         id: INIT_ACTOR_ID,
         what: "init",
+    }
+}
+
+/// What [`StateTree::objects`] returns: the tree's pending objects over its store.
+#[derive(Debug)]
+pub struct TreeObjects<'a, S> {
+    pending: &'a BTreeMap<Cid, Vec<u8>>,
+    store: &'a S,
+}
+
+impl<S: Blockstore> Blockstore for TreeObjects<'_, S> {
+    fn get(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.pending.get(cid) {
+            Some(bytes) => Ok(Some(bytes.clone())),
+            None => self.store.get(cid),
+        }
+    }
+}
+
+/// A sink into the pending objects that records new ones in the open transaction.
+struct JournalSink<'a> {
+    pending: &'a mut BTreeMap<Cid, Vec<u8>>,
+    journal: Option<&'a mut Journal>,
+}
+
+impl BlockSink for JournalSink<'_> {
+    fn put(&mut self, cid: &Cid, data: &[u8]) -> Result<(), StoreError> {
+        if self.pending.insert(*cid, data.to_vec()).is_none()
+            && let Some(journal) = self.journal.as_mut()
+        {
+            journal.new_objects.push(*cid);
+        }
+        Ok(())
     }
 }
 

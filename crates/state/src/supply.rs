@@ -4,16 +4,17 @@
 //! spendable by anyone:
 //!
 //! circulating = Σ balances − reward actor (the unminted pool) − burnt funds − the part of
-//! each vesting actor that has not unlocked
+//! each vesting actor that has not unlocked − each miner's pre-commit deposits and initial
+//! pledge
 //!
 //! With the genesis allocations this equals `flowcoin_types::economics::circulating_supply`
 //! (premine + super nodes + team vested + minted − burnt − locked); the chain crate's tests
-//! check the two against each other. Locked pledge collateral joins the subtracted terms when
-//! miners exist.
+//! check the two against each other.
 
 use flowcoin_dag::store::Blockstore;
 use flowcoin_types::TokenAmount;
 
+use crate::actor::miner::MinerState;
 use crate::actor::{
     ActorCode, ActorId, ActorState, BURNT_FUNDS_ACTOR_ID, REWARD_ACTOR_ID, VestingState,
 };
@@ -55,6 +56,17 @@ pub fn circulating_supply<S: Blockstore>(
                 .withdrawable_at(epoch)
                 .map_err(|e| SupplyQueryError::Vesting(*id, e.to_string()))?;
             actor.balance.saturating_sub(withdrawable)
+        } else if actor.code == ActorCode::Miner {
+            // Deposits and pledge are locked; what the miner has available circulates.
+            let state: MinerState = tree.get_state("miner state", &actor.head)?;
+            actor.balance.min(
+                state
+                    .pre_commit_deposits
+                    .checked_add(state.initial_pledge)
+                    .ok_or(SupplyQueryError::Inconsistent(
+                        "a miner's locked funds overflow",
+                    ))?,
+            )
         } else {
             TokenAmount::ZERO
         };

@@ -58,6 +58,8 @@ impl Fixture {
             block_producer: self.producer,
             params: &self.params,
             gas: &self.gas,
+            randomness: &flowcoin_crypto::randomness::NoRandomness,
+            circulating_supply: TokenAmount::ZERO,
         }
     }
 
@@ -99,6 +101,8 @@ impl Fixture {
             block_producer: self.producer,
             params: &self.params,
             gas: &self.gas,
+            randomness: &flowcoin_crypto::randomness::NoRandomness,
+            circulating_supply: TokenAmount::ZERO,
         };
         let ret = apply_message(&mut self.tree, m, &ctx).unwrap();
         assert_eq!(total_balance(&self.tree), before, "balances not conserved");
@@ -393,6 +397,7 @@ fn missing_burnt_funds_actor_is_a_node_fault() {
     let ctx = ApplyContext {
         params: &params,
         gas: &gas,
+        randomness: &flowcoin_crypto::randomness::NoRandomness,
         ..ctx
     };
     let root_before = f.tree.flush().unwrap();

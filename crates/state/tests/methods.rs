@@ -126,6 +126,8 @@ impl Genesis {
             block_producer: self.producer,
             params: &self.params,
             gas: &self.gas,
+            randomness: &flowcoin_crypto::randomness::NoRandomness,
+            circulating_supply: TokenAmount::ZERO,
         };
         let ret = apply_message(&mut self.tree, m, &ctx).unwrap();
         assert_eq!(ret.outcome, Outcome::Applied);

@@ -64,6 +64,7 @@ pub mod economics;
 pub mod message;
 mod network_params;
 mod piece_size;
+pub mod power;
 mod sector_size;
 mod size_text;
 mod text;
@@ -73,8 +74,9 @@ pub use address::{
     Address, AddressBytesError, AddressParseError, Network, NetworkAddress, Protocol,
 };
 pub use message::{Message, SignedMessage};
-pub use network_params::{NetworkParams, NetworkParamsError};
+pub use network_params::{MinerParams, NetworkParams, NetworkParamsError, Ratio};
 pub use piece_size::{PaddedPieceSize, PieceSizeError, UnpaddedPieceSize};
+pub use power::StoragePower;
 pub use sector_size::{SectorSize, SectorSizeError};
 pub use size_text::{SizeParseError, parse_byte_size};
 pub use token::{TokenAmount, TokenBytesError, TokenParseError};

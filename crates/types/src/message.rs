@@ -400,3 +400,15 @@ impl<'de> Deserialize<'de> for TokenAmount {
         ))
     }
 }
+
+impl Serialize for crate::power::StoragePower {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        TokenAmount::from_atto(self.0).serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for crate::power::StoragePower {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        TokenAmount::deserialize(deserializer).map(|amount| Self(amount.atto()))
+    }
+}

@@ -7,8 +7,8 @@
 //! records the parameters, so every node of a network applies the same ones; they are checked
 //! for consistency by [`NetworkParams::validate`].
 //!
-//! Amounts that depend on the miner and market actors (deposits, pledges, fees) are defined
-//! with those actors, from formulas over these parameters.
+//! The miner actor's deposits, pledges and fees come from formulas over [`MinerParams`]
+//! (documented there and in `flowcoin_state::actor::miner`).
 //!
 //! ```
 //! use flowcoin_types::{NetworkParams, SectorSize};
@@ -71,6 +71,95 @@ pub struct NetworkParams {
     pub deal_min_duration: u64,
     /// The longest storage deal, in epochs.
     pub deal_max_duration: u64,
+    /// The miner actor's clocks and money formulas.
+    pub miner: MinerParams,
+}
+
+/// A fraction `num / den` of an amount (rounded down where it is applied).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ratio {
+    /// Numerator.
+    pub num: u64,
+    /// Denominator (never zero in valid parameters).
+    pub den: u64,
+}
+
+impl Ratio {
+    /// `num / den`.
+    pub const fn new(num: u64, den: u64) -> Self {
+        Self { num, den }
+    }
+}
+
+/// The miner actor's constants. Money is computed from the expected block reward of a
+/// sector's power over some days (Filecoin's `BR(d)`, `actors/miner/src/monies.rs`):
+///
+/// ```text
+/// share(p)  = p / max(network raw power, pledge_baseline_power)
+/// BR(p, d)  = block_reward(epoch) · epochs_in(d days) · share(p)
+/// deposit   = BR(p, pre_commit_deposit_days)                       (pre-commit, returned at prove-commit)
+/// pledge    = BR(p, initial_pledge_days) + initial_pledge_supply_share · circulating · share(p)
+/// fault fee = BR(p, fault_fee_days)                                 (each proving period a sector is faulty)
+/// termination fee = max(min(simple, simple · age / termination_ramp_days), max(floor_pledge · pledge, floor_fault · fault fee)),
+///           simple = termination_simple · pledge, capped at the pledge   (FIP-0098)
+/// ```
+///
+/// The baseline power keeps the share of the first sectors of a young network from being 1
+/// (Filecoin's baseline plays that part): without it, the first sector of a devnet would owe
+/// 20 days of the whole network's reward as its deposit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MinerParams {
+    /// Faults and recoveries for a deadline must be declared at least this many epochs before
+    /// it opens (Filecoin's FAULT_DECLARATION_CUTOFF).
+    pub fault_declaration_cutoff: u64,
+    /// How old a pre-commit's seal ticket epoch may be (Filecoin's
+    /// MAX_PRE_COMMIT_RANDOMNESS_LOOKBACK).
+    pub max_seal_ticket_age: u64,
+    /// The shortest sector commitment, activation to expiration, in epochs.
+    pub min_sector_lifetime: u64,
+    /// The longest sector commitment, in epochs.
+    pub max_sector_lifetime: u64,
+    /// The power below which a sector's share is computed against this instead of the network.
+    pub pledge_baseline_power: u64,
+    /// Days of expected reward held as the pre-commit deposit.
+    pub pre_commit_deposit_days: u64,
+    /// Days of expected reward in the initial pledge.
+    pub initial_pledge_days: u64,
+    /// The share of the circulating supply in the initial pledge (× the sector's share).
+    pub initial_pledge_supply_share: Ratio,
+    /// Days of expected reward a faulty sector pays per proving period (3.51 in Filecoin).
+    pub fault_fee_days: Ratio,
+    /// The termination fee before the age ramp, as a share of the pledge (8.5 %).
+    pub termination_simple: Ratio,
+    /// The sector age, in days, at which the termination fee reaches its simple value.
+    pub termination_ramp_days: u64,
+    /// The least termination fee as a share of the pledge (2 %).
+    pub termination_floor_pledge: Ratio,
+    /// The least termination fee as a multiple of the fault fee (1.05).
+    pub termination_floor_fault_fee: Ratio,
+}
+
+impl MinerParams {
+    /// Filecoin's values (as of FIP-0098).
+    fn filecoin(epoch: EpochDuration) -> Self {
+        Self {
+            fault_declaration_cutoff: 70,
+            max_seal_ticket_age: days(epoch, 1).saturating_add(900),
+            min_sector_lifetime: days(epoch, 180),
+            max_sector_lifetime: days(epoch, 5 * 365),
+            // Filecoin's initial baseline: 2.5 EiB.
+            pledge_baseline_power: (5 << 60) / 2,
+            pre_commit_deposit_days: 20,
+            initial_pledge_days: 20,
+            initial_pledge_supply_share: Ratio::new(3, 10),
+            fault_fee_days: Ratio::new(351, 100),
+            termination_simple: Ratio::new(85, 1000),
+            termination_ramp_days: 140,
+            termination_floor_pledge: Ratio::new(2, 100),
+            termination_floor_fault_fee: Ratio::new(105, 100),
+        }
+    }
 }
 
 /// Why a set of parameters is inconsistent.
@@ -146,6 +235,7 @@ impl NetworkParams {
             base_fee_max_change_denom: 8,
             deal_min_duration: days(epoch, 180),
             deal_max_duration: days(epoch, 540),
+            miner: MinerParams::filecoin(epoch),
         }
     }
 
@@ -177,6 +267,15 @@ impl NetworkParams {
             base_fee_max_change_denom: 8,
             deal_min_duration: 10,
             deal_max_duration: days(epoch, 540),
+            miner: MinerParams {
+                fault_declaration_cutoff: 3,
+                max_seal_ticket_age: 200,
+                min_sector_lifetime: 60,
+                max_sector_lifetime: days(epoch, 540),
+                // 1 TiB: a 2 KiB sector pledges ~0.04 FLW, a 512 MiB one ~11,000 FLW.
+                pledge_baseline_power: 1 << 40,
+                ..MinerParams::filecoin(epoch)
+            },
         }
     }
 
@@ -210,8 +309,37 @@ impl NetworkParams {
             ("block_gas_limit", self.block_gas_limit),
             ("base_fee_max_change_denom", self.base_fee_max_change_denom),
             ("deal_min_duration", self.deal_min_duration),
+            ("miner.min_sector_lifetime", self.miner.min_sector_lifetime),
+            (
+                "miner.pledge_baseline_power",
+                self.miner.pledge_baseline_power,
+            ),
+            (
+                "miner.termination_ramp_days",
+                self.miner.termination_ramp_days,
+            ),
         ] {
             if value == 0 {
+                return Err(NetworkParamsError::Zero(name));
+            }
+        }
+        for (name, ratio) in [
+            (
+                "miner.initial_pledge_supply_share",
+                self.miner.initial_pledge_supply_share,
+            ),
+            ("miner.fault_fee_days", self.miner.fault_fee_days),
+            ("miner.termination_simple", self.miner.termination_simple),
+            (
+                "miner.termination_floor_pledge",
+                self.miner.termination_floor_pledge,
+            ),
+            (
+                "miner.termination_floor_fault_fee",
+                self.miner.termination_floor_fault_fee,
+            ),
+        ] {
+            if ratio.den == 0 {
                 return Err(NetworkParamsError::Zero(name));
             }
         }
@@ -248,6 +376,18 @@ impl NetworkParams {
                 self.deal_min_duration,
                 "deal_max_duration",
                 self.deal_max_duration,
+            ),
+            (
+                "miner.min_sector_lifetime",
+                self.miner.min_sector_lifetime,
+                "miner.max_sector_lifetime",
+                self.miner.max_sector_lifetime,
+            ),
+            (
+                "miner.fault_declaration_cutoff",
+                self.miner.fault_declaration_cutoff,
+                "proving_period",
+                self.proving_period,
             ),
         ];
         for (smaller, a, larger, b) in ordered {
@@ -288,6 +428,10 @@ mod tests {
         assert_eq!(p.expected_leaders_per_epoch, 5);
         assert_eq!(p.fault_max_age, 42 * 2880);
         assert_eq!(p.deal_min_duration, 180 * 2880);
+        assert_eq!(p.miner.fault_declaration_cutoff, 70);
+        assert_eq!(p.miner.max_seal_ticket_age, 3780);
+        assert_eq!(p.miner.fault_fee_days, Ratio::new(351, 100));
+        assert_eq!(p.miner.pledge_baseline_power, 2_882_303_761_517_117_440);
         assert_eq!(NetworkParams::for_network(Network::Mainnet), p);
     }
 
@@ -329,6 +473,15 @@ mod tests {
         );
         let mut p = NetworkParams::mainnet();
         p.min_base_fee = TokenAmount::from_atto(100_000_001);
+        assert!(p.validate().is_err());
+        let mut p = NetworkParams::devnet();
+        p.miner.fault_fee_days.den = 0;
+        assert_eq!(
+            p.validate(),
+            Err(NetworkParamsError::Zero("miner.fault_fee_days"))
+        );
+        let mut p = NetworkParams::devnet();
+        p.miner.min_sector_lifetime = p.miner.max_sector_lifetime + 1;
         assert!(p.validate().is_err());
     }
 }

@@ -86,6 +86,16 @@ impl SectorSize {
     pub const fn nodes(self) -> u64 {
         self.bytes() / 32
     }
+
+    /// Sectors per Window PoSt partition (Filecoin's `window_post_partition_sectors`: 2 for
+    /// the test sizes, 2349 for 32 GiB, 2300 for 64 GiB).
+    pub const fn window_post_partition_sectors(self) -> u64 {
+        match self {
+            Self::Size2KiB | Self::Size8MiB | Self::Size512MiB => 2,
+            Self::Size32GiB => 2349,
+            Self::Size64GiB => 2300,
+        }
+    }
 }
 
 impl From<SectorSize> for PaddedPieceSize {

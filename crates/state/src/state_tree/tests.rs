@@ -97,3 +97,52 @@ fn actor_round_trips_through_flush_and_load() {
     assert_eq!(t.get_actor(1234).unwrap(), None);
     assert_ne!(t.flush().unwrap(), root);
 }
+
+#[test]
+fn revert_restores_actors_registrations_and_the_root() {
+    let mut t = tree();
+    let a = Address::from_ed25519_public_key(&[1; 32]);
+    let id = t.register_new_address(&a).unwrap();
+    let head = t.put_state(&AccountState { address: a }).unwrap();
+    t.set_actor(id, ActorState::new(ActorCode::Account, head))
+        .unwrap();
+    let before = t.flush().unwrap();
+
+    t.begin().unwrap();
+    assert!(matches!(t.begin(), Err(StateError::Transaction(_))));
+    let b = Address::from_ed25519_public_key(&[2; 32]);
+    let b_id = t.register_new_address(&b).unwrap();
+    let b_head = t.put_state(&AccountState { address: b }).unwrap();
+    t.set_actor(b_id, ActorState::new(ActorCode::Account, b_head))
+        .unwrap();
+    let mut changed = t.get_actor(id).unwrap().unwrap();
+    changed.balance = TokenAmount::from_flw(5);
+    t.set_actor(id, changed.clone()).unwrap();
+    changed.nonce = 9;
+    t.set_actor(id, changed).unwrap();
+    t.delete_actor(BURNT_FUNDS_ACTOR_ID).unwrap();
+    assert!(matches!(t.flush(), Err(StateError::Transaction(_))));
+    t.revert().unwrap();
+
+    assert_eq!(t.lookup_id(&b).unwrap(), None);
+    assert_eq!(t.get_actor(b_id).unwrap(), None);
+    assert_eq!(t.get_actor(id).unwrap().unwrap().nonce, 0);
+    assert!(t.get_actor(BURNT_FUNDS_ACTOR_ID).unwrap().is_some());
+    assert_eq!(t.flush().unwrap(), before);
+    // The next registration reuses the reverted ID.
+    assert_eq!(t.register_new_address(&b).unwrap(), b_id);
+}
+
+#[test]
+fn commit_keeps_changes_and_ends_the_transaction() {
+    let mut t = tree();
+    t.begin().unwrap();
+    let b = Address::from_ed25519_public_key(&[2; 32]);
+    let id = t.register_new_address(&b).unwrap();
+    t.commit().unwrap();
+    assert!(matches!(t.commit(), Err(StateError::Transaction(_))));
+    assert!(matches!(t.revert(), Err(StateError::Transaction(_))));
+    let root = t.flush().unwrap();
+    let loaded = StateTree::load(t.into_store(), &root).unwrap();
+    assert_eq!(loaded.lookup_id(&b).unwrap(), Some(id));
+}
