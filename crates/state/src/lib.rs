@@ -104,6 +104,7 @@
 
 pub mod actor;
 pub mod apply;
+pub mod epoch;
 pub mod gas;
 pub mod hamt;
 pub mod receipt;
