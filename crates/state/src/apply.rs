@@ -17,7 +17,9 @@
 //! | 6 | sender balance ≥ gas limit × gas fee cap | [`ExitCode::SYS_INSUFFICIENT_GAS_FUNDS`] |
 //!
 //! Past these, the message is **applied**: the nonce is bumped and gas is charged whatever
-//! happens next, and a later failure only undoes the transfer (nothing else was changed).
+//! happens next. Steps 7–12 run in a state transaction ([`StateTree::begin`]): if any of them
+//! fails, everything they wrote (a new account, the transfer, the method's changes, even
+//! when the method fails halfway through) is reverted, and only the nonce and the gas stay.
 //!
 //! | # | step (gas charged) | failure |
 //! |---|---|---|
@@ -28,16 +30,19 @@
 //! | 11 | method: 0 (Send) for any receiver, or one the receiver's code defines (see below) | [`ExitCode::SYS_INVALID_METHOD`] |
 //! | 12 | the method's own checks | its `ERR_*` code, the reason in [`ApplyRet::failure_reason`] |
 //!
-//! Methods (message `method` ≠ 0) are planned like the transfer: everything is decided on the
-//! unchanged tree, and written only if the whole message succeeds, so a failing method changes
-//! nothing but the sender's gas and nonce. Params are DAG-CBOR of the method's own type.
+//! Methods (message `method` ≠ 0) get the value already in the receiver's balance and an
+//! [`InvokeContext`]; params are DAG-CBOR of the method's own type, and a return value goes to
+//! the receipt's `return_data`.
 //!
 //! | receiver code | method | what | gas on top of steps 7–10 |
 //! |---|---|---|---|
-//! | vesting | 2 ([`METHOD_WITHDRAW`]) | the beneficiary withdraws vested tokens ([`vesting`](crate::actor::vesting)) | `actor_lookup` (state read); if it succeeds with a non-zero amount, `transfer_funds + 2 × actor_update` |
+//! | vesting | 2 ([`METHOD_WITHDRAW`]) | the beneficiary withdraws vested tokens ([`vesting`](crate::actor::vesting)) | `actor_lookup`; for a non-zero amount, `transfer_funds + 2 × actor_update` |
+//! | power | 2 ([`METHOD_CREATE_MINER`]) | creates a miner ([`power`]) | `create_account + 3 × actor_update` |
+//! | miner | 2–8 | the sector lifecycle ([`miner::methods`]) | `actor_lookup` per state read, `actor_update` per write or sector, `verify_seal` per seal proof, `verify_post_per_sector` per sector of a Window PoSt partition |
 //!
-//! No other actor has user-callable methods yet (the reward actor pays block rewards through
-//! [`award_block_reward`](crate::actor::award_block_reward), called by the chain).
+//! The reward actor pays block rewards through
+//! [`award_block_reward`](crate::actor::award_block_reward) and deadlines are processed by
+//! [`miner::cron`]; both run from [`crate::epoch::apply_epoch`], not from messages.
 //!
 //! Out of gas charges the whole gas limit. Then the fee is split ([`compute_gas_outputs`]):
 //! `gas_used × base_fee` (plus any over-estimation burn) goes to the burnt-funds actor,

@@ -28,9 +28,16 @@
 //!   ([`actor::RewardState`]), team vesting ([`actor::VestingState`]) and the super-node
 //!   registry ([`actor::SuperNodeRegistryState`]); the block reward payout
 //!   [`actor::award_block_reward`], which the chain calls once per epoch;
-//! - [`apply`]: applying a message (transfers, account creation for new key addresses, and
-//!   actor methods: vesting `Withdraw`, [`actor::METHOD_WITHDRAW`]) with [`receipt`] exit
-//!   codes and the fee split of [`gas`], and the base fee rule [`gas::next_base_fee`].
+//! - the storage power actor ([`actor::power`]: claims, network totals, `CreateMiner`) and
+//!   the miner actor ([`actor::miner`]: pre-commit, prove-commit verified with
+//!   `flowcoin-proofs`, Window PoSt deadlines and partitions, faults, recoveries, expiration,
+//!   termination, every amount from the formulas of [`actor::miner::monies`]);
+//! - [`apply`]: applying a message (transfers, account creation for new key addresses, actor
+//!   methods) with [`receipt`] exit codes and the fee split of [`gas`], each call in a
+//!   revertible state transaction; [`runtime`] is what methods run with; and the base fee
+//!   rule [`gas::next_base_fee`];
+//! - [`epoch`]: applying a whole tipset (null-round deadlines, messages once, rewards);
+//! - [`supply`]: the circulating supply read from the state.
 //!
 //! Formats, all DAG-CBOR with CIDv1 BLAKE2b-256 (`flowcoin_types::message::cbor_cid`):
 //!
@@ -44,12 +51,12 @@
 //! | reward state | `[epoch_duration_secs, total_minted]` |
 //! | vesting state | `[beneficiary, total, start_epoch, epoch_duration_secs, withdrawn]` |
 //! | super-node registry | `[[[account, allocation]…]]` |
+//! | power state | `[total_raw_power, total_eligible_power, miner_count, miners_above_min, claims HAMT]` |
+//! | miner state | `[info, deadline_offset, next_sector_number, pre_commit_deposits, initial_pledge, fee_debt, pre_commits HAMT, sectors HAMT, [deadline…]]` |
 //! | receipt | `[exit code, return bytes, gas used]` |
 //!
 //! It is not the place for the chain (tipsets, message pool, genesis files) or consensus:
-//! those are layer 3 and build on this. Of the genesis actors only vesting has a user method
-//! (`Withdraw`); the super-node registry has none, and the power and miner actors are still
-//! to come.
+//! those are layer 3 and build on this.
 //!
 //! ```
 //! use flowcoin_dag::store::MemoryBlockstore;
