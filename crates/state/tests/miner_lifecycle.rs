@@ -369,6 +369,9 @@ fn miner_lifecycle_with_real_2kib_proofs() {
     assert_eq!(net.power(), StoragePower::from_bytes(SIZE.bytes()));
     let sectors = miner::sectors(&net.tree, &state).unwrap();
     assert_eq!(sectors.len(), 1);
+    let provable = miner::provable_sectors(&net.tree, &state).unwrap();
+    assert_eq!(provable.len(), 1);
+    assert_eq!(provable[0].comm_r, s.sealed.comm_r);
     let dl = sectors[0].deadline;
 
     // Its first window: prove it; nothing is faulty at the close.
@@ -430,6 +433,11 @@ fn miner_lifecycle_with_real_2kib_proofs() {
     );
     let faulty = miner::sectors(&net.tree, &net.miner(id)).unwrap();
     assert_eq!(faulty[0].faulty_since, Some(second.close - 1));
+    assert!(
+        miner::provable_sectors(&net.tree, &net.miner(id))
+            .unwrap()
+            .is_empty()
+    );
 
     // Declare the recovery before the cutoff, then prove it in the next window.
     let third = net.miner(id).next_deadline(&net.params, dl, second.close);

@@ -100,8 +100,9 @@ impl Ratio {
 /// deposit   = BR(p, pre_commit_deposit_days)                       (pre-commit, returned at prove-commit)
 /// pledge    = BR(p, initial_pledge_days) + initial_pledge_supply_share · circulating · share(p)
 /// fault fee = BR(p, fault_fee_days)                                 (each proving period a sector is faulty)
-/// termination fee = max(min(simple, simple · age / termination_ramp_days), max(floor_pledge · pledge, floor_fault · fault fee)),
-///           simple = termination_simple · pledge, capped at the pledge   (FIP-0098)
+/// termination fee = max(min(simple, simple · age / ramp), floor_pledge · pledge, floor_fault · fault fee)
+///           simple = termination_simple · pledge, ramp = termination_ramp_days in epochs,
+///           age = epochs since activation                               (FIP-0098)
 /// ```
 ///
 /// The baseline power keeps the share of the first sectors of a young network from being 1

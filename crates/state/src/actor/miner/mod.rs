@@ -465,6 +465,26 @@ pub fn sectors<S: Blockstore>(
     Ok(out)
 }
 
+/// The sectors Winning PoSt may challenge: live and not faulty, in sector number order, as
+/// the proofs' public inputs (number and CommR).
+pub fn provable_sectors<S: Blockstore>(
+    tree: &StateTree<S>,
+    state: &MinerState,
+) -> Result<Vec<flowcoin_proofs::sdr::post::PublicSector>, StateError> {
+    Ok(sectors(tree, state)?
+        .into_iter()
+        .filter(|s| s.faulty_since.is_none())
+        .filter_map(|s| {
+            commitment_of(&s.sealed_cid, true).map(|comm_r| {
+                flowcoin_proofs::sdr::post::PublicSector {
+                    sector_number: s.sector_number,
+                    comm_r,
+                }
+            })
+        })
+        .collect())
+}
+
 /// Miner `id`'s pre-committed sectors, in sector number order.
 pub fn pre_commits<S: Blockstore>(
     tree: &StateTree<S>,
@@ -545,6 +565,11 @@ pub fn create_genesis_miner<S: Blockstore>(
     )
     .map_err(to_genesis)?;
     let robust = Address::new_actor(&miner.seed);
+    if tree.lookup_id(&robust)?.is_some() {
+        return Err(GenesisMinerError::Invalid(
+            "two genesis miners have the same address seed".into(),
+        ));
+    }
     let id = super::power::create_miner(tree, info, &robust, 0, params)?;
     for sector in &miner.sectors {
         if sector.expiration <= params.miner.min_sector_lifetime {
