@@ -429,6 +429,12 @@ pub(crate) fn invoke_create_miner<S: Blockstore>(
     let mut seed = origin.to_bytes();
     seed.extend_from_slice(&nonce.to_be_bytes());
     let robust = Address::new_actor(&seed);
+    if let Some(existing) = tree.lookup_id(&robust)? {
+        return Err(refuse(
+            ExitCode::ERR_ILLEGAL_STATE,
+            format!("the new miner's address is already taken by actor {existing}"),
+        ));
+    }
     let id = create_miner(tree, info, &robust, ctx.epoch, ctx.params)?;
     // The value the message carried moves on from the power actor to the new miner.
     crate::runtime::transfer(tree, STORAGE_POWER_ACTOR_ID, id, ctx.value)?;
