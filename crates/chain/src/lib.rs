@@ -27,6 +27,7 @@
 //!     premine: Address::from_ed25519_public_key(&[1; 32]),
 //!     team: Address::from_ed25519_public_key(&[2; 32]),
 //!     super_nodes: genesis::devnet_super_node_addresses()?,
+//!     miners: Vec::new(),
 //! };
 //! let mut store = MemoryBlockstore::new();
 //! let built = genesis::build_genesis(&template, &NetworkParams::devnet(), &mut store)?;

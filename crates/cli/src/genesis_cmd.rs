@@ -1,4 +1,7 @@
-//! `flowcoin genesis`: build a genesis file and inspect one (docs/GENESIS.md).
+//! `flowcoin genesis`: write a template, add miners with pre-sealed sectors to it, build a
+//! genesis file and inspect one (docs/GENESIS.md).
+
+mod add_miner;
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -6,12 +9,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::Context as _;
 use clap::Subcommand;
 use flowcoin_chain::genesis::{
-    self, AccountAllocation, GenesisReport, GenesisTemplate, build_genesis, write_car,
+    self, AccountAllocation, GenesisReport, GenesisTemplate, build_genesis, read_template,
+    write_car, write_template,
 };
 use flowcoin_crypto::{KeyName, KeyType, Keystore};
 use flowcoin_dag::store::MemoryBlockstore;
 use flowcoin_types::{Address, Network, NetworkParams, TokenAmount};
-use serde::Deserialize;
 use serde_json::json;
 
 use crate::key_cmd::NetworkArg;
@@ -22,8 +25,6 @@ use crate::util::print_json;
 const PREMINE_KEY: &str = "genesis-premine";
 /// See [`PREMINE_KEY`].
 const TEAM_KEY: &str = "genesis-team";
-/// Largest template file read.
-const MAX_TEMPLATE_BYTES: u64 = 1 << 20;
 
 /// Genesis commands.
 #[derive(Debug, Subcommand)]
@@ -41,14 +42,68 @@ pub enum GenesisCommand {
         /// Where to write the genesis CAR.
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: PathBuf,
-        /// A JSON template: {"network", "timestamp", "premine", "team", "super_nodes": [50]},
-        /// addresses in text form.
+        /// A JSON template: {"network", "timestamp", "premine", "team", "super_nodes": [50],
+        /// "miners": [...]}, addresses in text form (`genesis template` writes one).
         #[arg(long, value_name = "FILE.json")]
         template: Option<PathBuf>,
         /// Genesis time in Unix seconds when there is no template (default: now).
         #[arg(long)]
         timestamp: Option<u64>,
         /// Print JSON (amounts as attoFLW decimal strings).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a devnet template to add miners to (then build it with `new --template`).
+    ///
+    /// Without --premine and --team, their keys are generated into the node's keystore as
+    /// genesis-premine and genesis-team (as `new` does); the 50 super nodes are the devnet's
+    /// derived keys.
+    Template {
+        /// The network (devnet: mainnet templates list real super-node keys and are written
+        /// by hand, see docs/GENESIS.md).
+        #[arg(long, value_enum)]
+        network: NetworkArg,
+        /// Where to write the template (must not exist).
+        #[arg(short = 'o', long = "output", value_name = "FILE.json")]
+        output: PathBuf,
+        /// The premine's key address (default: a new key genesis-premine).
+        #[arg(long, requires = "team", value_name = "ADDRESS")]
+        premine: Option<String>,
+        /// The team's key address (default: a new key genesis-team).
+        #[arg(long, requires = "premine", value_name = "ADDRESS")]
+        team: Option<String>,
+        /// Genesis time in Unix seconds (default: now).
+        #[arg(long)]
+        timestamp: Option<u64>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add a miner with pre-sealed sectors to a template (as Lotus's `lotus-seed genesis
+    /// add-miner`).
+    ///
+    /// Genesis miners get IDs 1000, 1001, … in template order, so seal the sectors for the
+    /// next one (`flowcoin proofs seal --miner t01000 …`). Every seal proof is verified.
+    AddMiner {
+        /// The template to add the miner to (rewritten atomically).
+        #[arg(long, value_name = "FILE.json")]
+        template: PathBuf,
+        /// The owner's key address (an account with nothing is created if it has none).
+        #[arg(long, value_name = "ADDRESS")]
+        owner: String,
+        /// The worker's BLS key address (signs election tickets).
+        #[arg(long, value_name = "ADDRESS")]
+        worker: String,
+        /// A sealed sector directory (`proofs seal --out`); repeat for each sector.
+        #[arg(long = "sector", value_name = "DIR", required = true)]
+        sectors: Vec<PathBuf>,
+        /// The epoch the sectors expire at (default: the network's maximum sector lifetime).
+        #[arg(long, value_name = "EPOCH")]
+        expiration: Option<u64>,
+        /// The miner's libp2p peer ID (base58btc, such as 12D3KooW…).
+        #[arg(long)]
+        peer_id: Option<String>,
+        /// Print JSON.
         #[arg(long)]
         json: bool,
     },
@@ -79,6 +134,38 @@ pub fn run(repo: &Repo, command: GenesisCommand) -> anyhow::Result<()> {
             timestamp,
             json,
         ),
+        GenesisCommand::Template {
+            network,
+            output,
+            premine,
+            team,
+            timestamp,
+            json,
+        } => write_new_template(
+            repo,
+            network.into(),
+            &output,
+            premine.zip(team),
+            timestamp,
+            json,
+        ),
+        GenesisCommand::AddMiner {
+            template,
+            owner,
+            worker,
+            sectors,
+            expiration,
+            peer_id,
+            json,
+        } => add_miner::run(&add_miner::AddMiner {
+            template,
+            owner,
+            worker,
+            sectors,
+            expiration,
+            peer_id,
+            json,
+        }),
         GenesisCommand::Inspect { file, json } => {
             let report = genesis::inspect(&file)
                 .with_context(|| format!("inspecting {}", file.display()))?;
@@ -106,7 +193,7 @@ fn new(
                 timestamp.is_none(),
                 "--timestamp cannot be combined with --template (the template sets the time)"
             );
-            (read_template(path, network)?, false)
+            (read_template_for(path, network)?, false)
         }
         None => (devnet_template(repo, network, timestamp)?, true),
     };
@@ -145,49 +232,110 @@ fn new(
     Ok(())
 }
 
-/// A template file: the addresses in text form for its network.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TemplateFile {
-    network: String,
-    timestamp: u64,
-    premine: String,
-    team: String,
-    super_nodes: Vec<String>,
-}
-
-fn read_template(path: &Path, network: Network) -> anyhow::Result<GenesisTemplate> {
-    use std::io::Read as _;
-    let mut text = String::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_TEMPLATE_BYTES).read_to_string(&mut text))
-        .with_context(|| format!("reading the template {}", path.display()))?;
-    let file: TemplateFile = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a genesis template", path.display()))?;
+fn read_template_for(path: &Path, network: Network) -> anyhow::Result<GenesisTemplate> {
+    let template = read_template(path)
+        .with_context(|| format!("{} is not a usable genesis template", path.display()))?;
     anyhow::ensure!(
-        file.network == network.to_string(),
+        template.network == network,
         "the template {} is for network {:?}, not {network} (pass --network {} or use a {network} template)",
         path.display(),
-        file.network,
-        file.network
+        template.network.to_string(),
+        template.network
     );
-    let parse = |what: &str, text: &str| {
-        Address::from_str_checked(text, network)
-            .with_context(|| format!("the template's {what} address {text:?}"))
+    Ok(template)
+}
+
+/// `genesis template`: writes a devnet template with no miners.
+fn write_new_template(
+    repo: &Repo,
+    network: Network,
+    output: &Path,
+    addresses: Option<(String, String)>,
+    timestamp: Option<u64>,
+    json: bool,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        network == Network::Devnet,
+        "`genesis template` writes devnet templates; a {network} template lists the real super-node addresses and is written by hand (see docs/GENESIS.md)"
+    );
+    anyhow::ensure!(
+        std::fs::symlink_metadata(output).is_err(),
+        "{} exists already: add miners to it with `flowcoin genesis add-miner --template {} …`, or write the new template elsewhere",
+        output.display(),
+        output.display()
+    );
+    let generated_keys = addresses.is_none();
+    let template = match addresses {
+        None => devnet_template(repo, network, timestamp)?,
+        Some((premine, team)) => {
+            let parse = |what: &str, text: &str| {
+                Address::from_str_checked(text, network)
+                    .with_context(|| format!("--{what} {text:?}"))
+            };
+            GenesisTemplate {
+                network,
+                timestamp: timestamp_or_now(timestamp)?,
+                premine: parse("premine", &premine)?,
+                team: parse("team", &team)?,
+                super_nodes: genesis::devnet_super_node_addresses()?,
+                miners: Vec::new(),
+            }
+        }
     };
-    let super_nodes = file
-        .super_nodes
-        .iter()
-        .enumerate()
-        .map(|(n, text)| parse(&format!("super node {n}"), text))
-        .collect::<anyhow::Result<_>>()?;
-    Ok(GenesisTemplate {
-        network,
-        timestamp: file.timestamp,
-        premine: parse("premine", &file.premine)?,
-        team: parse("team", &file.team)?,
-        super_nodes,
-    })
+    template
+        .validate(&NetworkParams::for_network(network))
+        .context("the template is not valid")?;
+    write_template(output, &template)
+        .with_context(|| format!("writing the template {}", output.display()))?;
+    let text = |address: Address| address.display(network).to_string();
+    if json {
+        return print_json(&json!({
+            "template": output.display().to_string(),
+            "network": network.to_string(),
+            "timestamp": template.timestamp,
+            "premine": text(template.premine),
+            "team": text(template.team),
+            "super_nodes": template.super_nodes.len(),
+            "keys": if generated_keys {
+                json!({"premine": PREMINE_KEY, "team": TEAM_KEY})
+            } else {
+                serde_json::Value::Null
+            },
+        }));
+    }
+    println!("wrote {network} template {}", output.display());
+    if generated_keys {
+        println!(
+            "generated keys {PREMINE_KEY} and {TEAM_KEY} in {}",
+            repo.root().join("keystore").display()
+        );
+    }
+    println!(
+        "premine {}, team {}, {} super nodes, no miners",
+        text(template.premine),
+        text(template.team),
+        template.super_nodes.len()
+    );
+    println!(
+        "next: flowcoin genesis add-miner --template {} --owner ADDRESS --worker ADDRESS --sector DIR…",
+        output.display()
+    );
+    println!(
+        "then: flowcoin genesis new --network {network} --template {} -o genesis.car",
+        output.display()
+    );
+    Ok(())
+}
+
+/// `timestamp`, or the current time in Unix seconds.
+fn timestamp_or_now(timestamp: Option<u64>) -> anyhow::Result<u64> {
+    match timestamp {
+        Some(t) => Ok(t),
+        None => Ok(SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .context("the system clock is before 1970")?
+            .as_secs()),
+    }
 }
 
 /// The devnet template: new premine and team keys in the keystore, the derived super nodes.
@@ -219,19 +367,13 @@ fn devnet_template(
     };
     let premine = generate(PREMINE_KEY)?;
     let team = generate(TEAM_KEY)?;
-    let timestamp = match timestamp {
-        Some(t) => t,
-        None => SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .context("the system clock is before 1970")?
-            .as_secs(),
-    };
     Ok(GenesisTemplate {
         network,
-        timestamp,
+        timestamp: timestamp_or_now(timestamp)?,
         premine,
         team,
         super_nodes: genesis::devnet_super_node_addresses()?,
+        miners: Vec::new(),
     })
 }
 
@@ -294,6 +436,22 @@ fn report_json(report: &GenesisReport) -> serde_json::Value {
             "epochs_per_month": team.epochs_per_month,
         },
         "mining_pool": atto(report.mining_pool),
+        "miners": report.miners.iter().map(|m| json!({
+            "id": m.id,
+            "address": Address::Id(m.id).display(network).to_string(),
+            "owner": account_json(&m.owner, network),
+            "worker": account_json(&m.worker, network),
+            "sector_size": m.sector_size,
+            "sectors": m.sectors,
+            "raw_power": m.raw_power.0.to_string(),
+            "balance": atto(m.balance),
+        })).collect::<Vec<_>>(),
+        "power": {
+            "total_raw_power": report.power.total_raw_power.0.to_string(),
+            "total_eligible_power": report.power.total_eligible_power.0.to_string(),
+            "miner_count": report.power.miner_count,
+            "miners_above_min": report.power.miners_above_min,
+        },
         "others": report.others.iter().map(|o| json!({
             "id": o.id,
             "code": o.code.name(),
@@ -353,6 +511,27 @@ fn print_report(report: &GenesisReport) {
     println!(
         "mining pool   {} (reward actor balance)",
         report.mining_pool
+    );
+    for miner in &report.miners {
+        println!(
+            "miner         {} owner {} (ID {}), worker {} (ID {}): {} sectors of {} bytes, raw power {}",
+            Address::Id(miner.id).display(network),
+            miner.owner.address.display(network),
+            miner.owner.id,
+            miner.worker.address.display(network),
+            miner.worker.id,
+            miner.sectors,
+            miner.sector_size,
+            miner.raw_power
+        );
+    }
+    let power = &report.power;
+    println!(
+        "power         {} raw in total, {} eligible to win (miners: {}, {} at or above the minimum)",
+        power.total_raw_power,
+        power.total_eligible_power,
+        power.miner_count,
+        power.miners_above_min
     );
     for other in &report.others {
         println!(

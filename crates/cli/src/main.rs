@@ -46,7 +46,7 @@ enum Command {
     /// Generate, list and remove keys in the node's keystore.
     #[command(subcommand)]
     Key(key_cmd::KeyCommand),
-    /// Build a genesis file and inspect one.
+    /// Build a genesis file (optionally from a template with pre-sealed miners) and inspect one.
     #[command(subcommand)]
     Genesis(genesis_cmd::GenesisCommand),
 }

@@ -25,7 +25,7 @@ use flowcoin_proofs::sdr::proof::SealProof;
 use flowcoin_proofs::sdr::seal::{SealInputs, SealProgress, SealedSector, SectorCache, seal};
 use flowcoin_proofs::sdr::unseal::{UnsealInputs, unseal_range};
 use flowcoin_proofs::{sealed_cid, unsealed_cid};
-use flowcoin_types::{SectorSize, UnpaddedPieceSize};
+use flowcoin_types::{NetworkAddress, SectorSize, UnpaddedPieceSize};
 use indicatif::ProgressBar;
 use serde_json::{Value, json};
 
@@ -41,9 +41,14 @@ pub enum ProofsCommand {
         /// Sector size: 2KiB, 8MiB, 512MiB, 32GiB or 64GiB.
         #[arg(long)]
         sector_size: SectorSize,
-        /// Prover id, 32 bytes as 64 hex digits.
-        #[arg(long)]
-        prover_id: String,
+        /// Prover id, 32 bytes as 64 hex digits (or give --miner).
+        #[arg(long, required_unless_present = "miner", conflicts_with = "miner")]
+        prover_id: Option<String>,
+        /// The miner the sector is for, by ID: t01000, f01000 or 1000. Its prover id is the
+        /// ID's LEB128 bytes zero-padded to 32, which the chain checks; genesis miners are
+        /// 1000, 1001, … in template order.
+        #[arg(long, value_name = "ID")]
+        miner: Option<String>,
         /// Sector number.
         #[arg(long)]
         sector_number: u64,
@@ -149,6 +154,7 @@ pub fn run(repo: &Repo, cmd: ProofsCommand) -> anyhow::Result<()> {
         ProofsCommand::Seal {
             sector_size,
             prover_id,
+            miner,
             sector_number,
             ticket,
             seed,
@@ -156,13 +162,22 @@ pub fn run(repo: &Repo, cmd: ProofsCommand) -> anyhow::Result<()> {
             out,
             json,
         } => {
+            let (prover_id, miner_id) = match (prover_id, miner) {
+                (_, Some(miner)) => {
+                    let id = parse_miner_id(&miner)?;
+                    (flowcoin_state::actor::miner::prover_id(id), Some(id))
+                }
+                (Some(hex), None) => (hex32(&hex, "--prover-id")?, None),
+                (None, None) => bail!("give the sector's --miner ID or its --prover-id"),
+            };
             let inputs = SealInputs {
                 proof: RegisteredSealProof::new(sector_size, SealProofVersion::V1_1)?,
-                prover_id: hex32(&prover_id, "--prover-id")?,
+                prover_id,
                 sector_number,
                 ticket: hex32(&ticket, "--ticket")?,
             };
-            let report = seal_cmd(repo, &inputs, &hex32(&seed, "--seed")?, &data, &out)?;
+            let seed = hex32(&seed, "--seed")?;
+            let report = seal_cmd(repo, &inputs, miner_id, &seed, &data, &out)?;
             if json {
                 print_json(&report)
             } else {
@@ -177,10 +192,7 @@ pub fn run(repo: &Repo, cmd: ProofsCommand) -> anyhow::Result<()> {
         } => {
             let meta = SectorMeta::load(&sector)?;
             let path = proof.unwrap_or_else(|| sector.join("seal-proof"));
-            let bytes =
-                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-            let decoded = SealProof::decode(&bytes)
-                .with_context(|| format!("{} is not a seal proof", path.display()))?;
+            let decoded = read_seal_proof(&path)?;
             let t = Instant::now();
             let result = verify_seal(&meta.public()?, &decoded);
             let ms = t.elapsed().as_secs_f64() * 1e3;
@@ -362,6 +374,44 @@ pub fn run(repo: &Repo, cmd: ProofsCommand) -> anyhow::Result<()> {
     }
 }
 
+/// Reads and decodes the seal proof file at `path`.
+fn read_seal_proof(path: &Path) -> anyhow::Result<SealProof> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    SealProof::decode(&bytes).with_context(|| format!("{} is not a seal proof", path.display()))
+}
+
+/// Reads the sealed sector in `dir` and verifies its seal proof (`dir/seal-proof`) against
+/// its public values, as `proofs verify-seal` does; returns the public values.
+pub(crate) fn verified_sector(dir: &Path) -> anyhow::Result<(SectorMeta, SealPublicInputs)> {
+    let meta = SectorMeta::load(dir)?;
+    let public = meta.public()?;
+    let proof = read_seal_proof(&dir.join("seal-proof"))?;
+    verify_seal(&public, &proof).map_err(|e| {
+        anyhow::anyhow!(
+            "the seal proof of {} is invalid: {e} (the sector or its proof is damaged: seal it again)",
+            dir.display()
+        )
+    })?;
+    Ok((meta, public))
+}
+
+/// Reads a miner ID: an ID address of either network (`t01000`, `f01000`) or the bare ID.
+fn parse_miner_id(text: &str) -> anyhow::Result<u64> {
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return text
+            .parse()
+            .with_context(|| format!("--miner {text:?} is larger than any actor ID"));
+    }
+    let parsed: NetworkAddress = text.parse().with_context(|| {
+        format!("--miner {text:?} is not a miner ID (write t01000, f01000 or 1000)")
+    })?;
+    parsed.address.id().with_context(|| {
+        format!(
+            "--miner {text:?} is a key or actor address; the prover id comes from the miner's ID address (t01000, f01000 or 1000)"
+        )
+    })
+}
+
 fn post_proof(size: SectorSize, kind: PoStProofKind) -> anyhow::Result<RegisteredPoStProof> {
     Ok(RegisteredPoStProof::new(size, kind)?)
 }
@@ -390,11 +440,14 @@ fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 
 /// A sector's public values, as `sector.json` records them.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
-struct SectorMeta {
+pub(crate) struct SectorMeta {
     format_version: u32,
     registered_seal_proof: u64,
     prover_id: String,
-    sector_number: u64,
+    /// The miner ID the prover id was made from, when sealed with `--miner`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) miner_id: Option<u64>,
+    pub(crate) sector_number: u64,
     ticket: String,
     seed: String,
     data_len: u64,
@@ -421,7 +474,7 @@ impl SectorMeta {
     fn proof(&self) -> anyhow::Result<RegisteredSealProof> {
         Ok(RegisteredSealProof::from_id(self.registered_seal_proof)?)
     }
-    fn sector_size(&self) -> anyhow::Result<SectorSize> {
+    pub(crate) fn sector_size(&self) -> anyhow::Result<SectorSize> {
         Ok(self.proof()?.sector_size())
     }
     fn nodes(&self) -> u64 {
@@ -491,6 +544,7 @@ fn write_unsealed(data: &Path, size: SectorSize, out: &Path) -> anyhow::Result<u
 fn seal_cmd(
     repo: &Repo,
     inputs: &SealInputs,
+    miner_id: Option<u64>,
     seed: &[u8; 32],
     data: &Path,
     out: &Path,
@@ -541,6 +595,7 @@ fn seal_cmd(
         format_version: flowcoin_proofs::sdr::seal::SEALED_FORMAT_VERSION,
         registered_seal_proof: inputs.proof.id(),
         prover_id: hex(inputs.prover_id),
+        miner_id,
         sector_number: inputs.sector_number,
         ticket: hex(inputs.ticket),
         seed: hex(*seed),
@@ -561,6 +616,8 @@ fn seal_cmd(
     Ok(json!({
         "sector_size": size.bytes(),
         "sector_number": inputs.sector_number,
+        "prover_id": meta.prover_id,
+        "miner_id": miner_id,
         "comm_d": meta.comm_d,
         "comm_r": meta.comm_r,
         "comm_c": meta.comm_c,
@@ -585,10 +642,16 @@ fn seal_cmd(
 }
 
 fn print_report(r: &Value) {
-    println!(
-        "sealed sector {} ({} bytes)",
-        r["sector_number"], r["sector_size"]
-    );
+    match r["miner_id"].as_u64() {
+        Some(miner) => println!(
+            "sealed sector {} ({} bytes) for miner ID {miner}",
+            r["sector_number"], r["sector_size"]
+        ),
+        None => println!(
+            "sealed sector {} ({} bytes)",
+            r["sector_number"], r["sector_size"]
+        ),
+    }
     println!(
         "comm_d  {}  {}",
         r["comm_d"].as_str().unwrap_or_default(),

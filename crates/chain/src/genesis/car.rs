@@ -2,15 +2,17 @@
 //! single root is the genesis block; [`inspect`] reads one back, verifying every block, and
 //! reports the allocations.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use cid::Cid;
-use flowcoin_dag::car::{CarError, CarWriter, ExportCarError, ExportStats, walk_dag};
+use flowcoin_dag::car::{CarError, CarWriter, ExportCarError, ExportStats, Visit};
 use flowcoin_dag::hash::IDENTITY;
+use flowcoin_dag::links::links;
 use flowcoin_dag::store::{Blockstore, MemoryBlockstore, StoreError};
+use flowcoin_state::actor::miner::commitment_of;
 use flowcoin_state::actor::{
     AccountState, ActorCode, ActorId, ActorState, BURNT_FUNDS_ACTOR_ID, INIT_ACTOR_ID, InitState,
     REWARD_ACTOR_ID, RewardState, SuperNodeRegistryState, VestingState,
@@ -21,12 +23,14 @@ use flowcoin_types::message::{CborError, from_cbor};
 use flowcoin_types::{Address, Network, TokenAmount};
 
 use super::car_read::load_car;
+use super::miners::{MinerReport, PowerReport, miners_report, reported_ids};
 use super::{
     GENESIS_VERSION, Genesis, GenesisBlock, MAX_GENESIS_BLOCK_BYTES, ParamsSummary,
     network_from_name, super_node_registry_address, team_vesting_actor_address, total_balance,
 };
 
-/// The most blocks a genesis CAR may hold (genesis without miners has about 120).
+/// The most blocks a genesis CAR may hold (genesis without miners has about 120; each miner
+/// adds about 60 plus a few per sector).
 pub const MAX_GENESIS_CAR_BLOCKS: u64 = 1 << 20;
 /// The most block bytes a genesis CAR may hold.
 pub const MAX_GENESIS_CAR_BYTES: u64 = 256 << 20;
@@ -147,28 +151,43 @@ pub enum GenesisCarError {
     },
 }
 
-fn invalid(reason: impl Into<String>) -> GenesisCarError {
+pub(super) fn invalid(reason: impl Into<String>) -> GenesisCarError {
     GenesisCarError::Invalid {
         reason: reason.into(),
     }
 }
 
-/// A store that also serves identity-hash CIDs (actor code CIDs), whose data is the CID
-/// itself, so DAG walks pass over them. They are not written to the CAR.
-struct InlineIdentity<'a, S: ?Sized>(&'a S);
-
-impl<S: Blockstore + ?Sized> Blockstore for InlineIdentity<'_, S> {
-    fn get(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
-        if cid.hash().code() == IDENTITY {
-            return Ok(Some(cid.hash().digest().to_vec()));
-        }
-        self.0.get(cid)
-    }
+/// Whether `cid` names no block of the genesis: an identity CID (actor codes: the data is the
+/// CID itself) or a sector commitment (the CommR and CommD of genesis miners' sectors: the
+/// "data" is the sector, as in Filecoin chain exports).
+fn names_no_block(cid: &Cid) -> bool {
+    cid.hash().code() == IDENTITY
+        || commitment_of(cid, true).is_some()
+        || commitment_of(cid, false).is_some()
 }
 
-/// Whether `cid` carries its data inline.
-fn is_identity(cid: &Cid) -> bool {
-    cid.hash().code() == IDENTITY
+/// Walks the genesis DAG under `root` in depth-first pre-order (links in order, each block
+/// once, as `flowcoin_dag::car::walk_dag`) and calls `visit` for each block, passing over the
+/// CIDs that name no block. The seen set holds at most the store's blocks.
+// The error type is `flowcoin_dag::car::Visit`'s, not ours to shrink.
+#[allow(clippy::result_large_err)]
+fn walk_genesis<S: Blockstore + ?Sized>(
+    store: &S,
+    root: &Cid,
+    visit: &mut Visit<'_>,
+) -> Result<(), ExportCarError> {
+    let mut seen = HashSet::new();
+    let mut stack = vec![*root];
+    while let Some(cid) = stack.pop() {
+        if names_no_block(&cid) || !seen.insert(cid) {
+            continue;
+        }
+        let data = store.get_required(&cid)?;
+        visit(&cid, &data)?;
+        let children = links(&cid, &data)?;
+        stack.extend(children.into_iter().rev().filter(|c| !seen.contains(c)));
+    }
+    Ok(())
 }
 
 /// Writes `genesis` as a CARv1 at `out_path`: the header's single root is the genesis block,
@@ -180,11 +199,27 @@ pub fn write_car<S: Blockstore + ?Sized>(
     store: &S,
     out_path: &Path,
 ) -> Result<ExportStats, GenesisCarError> {
-    let name = out_path
-        .file_name()
-        .ok_or_else(|| GenesisCarError::NotAFilePath {
+    let (tmp, dir) = temp_path(out_path).ok_or_else(|| GenesisCarError::NotAFilePath {
+        path: out_path.to_path_buf(),
+    })?;
+    let result = write_tmp(genesis, store, &tmp).and_then(|stats| {
+        commit_temp(&tmp, out_path, &dir).map_err(|source| GenesisCarError::Write {
             path: out_path.to_path_buf(),
+            source,
         })?;
+        Ok(stats)
+    });
+    if result.is_err() {
+        // Best effort: the temporary file is useless now.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// The temporary name `out_path` is written under before it is renamed into place,
+/// `<dir>/.<name>.tmp-<pid>`, and that directory; `None` if `out_path` has no file name.
+pub(crate) fn temp_path(out_path: &Path) -> Option<(PathBuf, PathBuf)> {
+    let name = out_path.file_name()?;
     let dir = match out_path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),
@@ -194,22 +229,14 @@ pub fn write_car<S: Blockstore + ?Sized>(
         name.to_string_lossy(),
         std::process::id()
     ));
-    let result = write_tmp(genesis, store, &tmp).and_then(|stats| {
-        std::fs::rename(&tmp, out_path).map_err(|source| GenesisCarError::Write {
-            path: out_path.to_path_buf(),
-            source,
-        })?;
-        // Make the rename itself durable.
-        File::open(&dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|source| GenesisCarError::Write { path: dir, source })?;
-        Ok(stats)
-    });
-    if result.is_err() {
-        // Best effort: the temporary file is useless now.
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    Some((tmp, dir))
+}
+
+/// Renames the written and fsynced `tmp` over `out_path` and fsyncs `dir`, so that the
+/// rename itself is durable.
+pub(crate) fn commit_temp(tmp: &Path, out_path: &Path, dir: &Path) -> std::io::Result<()> {
+    std::fs::rename(tmp, out_path)?;
+    File::open(dir).and_then(|d| d.sync_all())
 }
 
 /// Writes and fsyncs the CAR at `tmp`.
@@ -226,10 +253,8 @@ fn write_tmp<S: Blockstore + ?Sized>(
     };
     let file = File::create(tmp).map_err(io)?;
     let mut writer = CarWriter::new(BufWriter::new(file), &[genesis.cid]).map_err(io)?;
-    walk_dag(&InlineIdentity(store), &genesis.cid, &mut |cid, data| {
-        if !is_identity(cid) {
-            writer.write_block(cid, data)?;
-        }
+    walk_genesis(store, &genesis.cid, &mut |cid, data| {
+        writer.write_block(cid, data)?;
         Ok(())
     })
     .map_err(|e| GenesisCarError::Export(Box::new(e)))?;
@@ -329,6 +354,10 @@ pub struct GenesisReport {
     pub team: TeamVestingReport,
     /// The mining pool: the reward actor's balance.
     pub mining_pool: TokenAmount,
+    /// The miners, in ID order.
+    pub miners: Vec<MinerReport>,
+    /// The power actor's totals.
+    pub power: PowerReport,
     /// The remaining actors.
     pub others: Vec<OtherActor>,
     /// The sum of every actor's balance: always [`TokenAmount::TOTAL_SUPPLY`] in a report
@@ -363,7 +392,7 @@ pub fn inspect(car_path: &Path) -> Result<GenesisReport, GenesisCarError> {
 // The visitor's error type is `flowcoin_dag::car::Visit`'s, not ours to shrink.
 #[allow(clippy::result_large_err)]
 fn check_complete(store: &MemoryBlockstore, root: &Cid) -> Result<(), GenesisCarError> {
-    walk_dag(&InlineIdentity(store), root, &mut |_, _| Ok(())).map_err(|e| match e {
+    walk_genesis(store, root, &mut |_, _| Ok(())).map_err(|e| match e {
         ExportCarError::Store(StoreError::NotFound(cid)) => {
             GenesisCarError::MissingBlock { cid: Box::new(cid) }
         }
@@ -409,9 +438,11 @@ pub fn inspect_store<S: Blockstore>(
         actor_state(&tree, REWARD_ACTOR_ID, ActorCode::Reward, "reward")?;
     let team = team_report(&tree)?;
     let super_nodes = super_nodes_report(&tree)?;
+    let (miners, power) = miners_report(&tree)?;
 
     let mut claimed: BTreeSet<ActorId> = super_nodes.members.iter().map(|m| m.id).collect();
     claimed.extend([REWARD_ACTOR_ID, team.actor_id, team.beneficiary.id]);
+    claimed.extend(reported_ids(&miners));
     let mut rest = Vec::new();
     tree.for_each_actor(|id, actor| {
         if !claimed.contains(&id) {
@@ -436,6 +467,8 @@ pub fn inspect_store<S: Blockstore>(
         super_nodes,
         team,
         mining_pool: reward.balance,
+        miners,
+        power,
         others,
         total: TokenAmount::TOTAL_SUPPLY,
     })
@@ -473,7 +506,7 @@ fn well_known_id<S: Blockstore>(
 }
 
 /// An account actor's allocation.
-fn account<S: Blockstore>(
+pub(super) fn account<S: Blockstore>(
     tree: &StateTree<S>,
     id: ActorId,
 ) -> Result<AccountAllocation, GenesisCarError> {

@@ -1,9 +1,11 @@
 //! Genesis: the first state and the block that names it.
 //!
-//! [`build_genesis`] turns a [`GenesisTemplate`] (the network, a timestamp and the key
-//! addresses that receive the genesis allocations) into a state tree and a [`GenesisBlock`];
-//! [`write_car`] writes both as a CARv1 and [`inspect`] reads such a file back and reports the
-//! allocations. The format is described in `docs/GENESIS.md`.
+//! [`build_genesis`] turns a [`GenesisTemplate`] (the network, a timestamp, the key
+//! addresses that receive the genesis allocations, and miners with pre-sealed sectors) into a
+//! state tree and a [`GenesisBlock`]; [`write_car`] writes both as a CARv1 and [`inspect`]
+//! reads such a file back and reports the allocations, the miners and their power. Templates
+//! are JSON files ([`read_template`], [`write_template`]). The formats are described in
+//! `docs/GENESIS.md`.
 //!
 //! The state, actor IDs in order of creation:
 //!
@@ -16,6 +18,8 @@
 //! | 102 – 151 | the 50 super-node accounts | 930,000 FLW each |
 //! | 152 | team vesting ([`VestingState`], address [`team_vesting_actor_address`]) | 15,500,000 FLW |
 //! | 153 | super-node registry ([`SuperNodeRegistryState`], address [`super_node_registry_address`]) | 0 |
+//! | 154 – | the genesis miners' owner and worker accounts not created above, in template order | 0 |
+//! | 1000 – | the genesis miners, in template order ([`FIRST_GENESIS_MINER_ID`], module `miners`) | 0 |
 //!
 //! Every amount comes from [`flowcoin_types::economics::GenesisAllocation`]; the builder
 //! refuses to finish unless the balances add up to exactly
@@ -23,6 +27,8 @@
 
 mod car;
 mod car_read;
+mod miners;
+mod template;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -32,6 +38,7 @@ use flowcoin_crypto::SecretKey;
 use flowcoin_crypto::bls;
 use flowcoin_dag::hash::HashFn;
 use flowcoin_dag::store::{BlockSink, Blockstore, StoreError};
+use flowcoin_state::actor::miner::GenesisMinerError;
 use flowcoin_state::actor::{
     AccountState, ActorCode, ActorId, ActorState, REWARD_ACTOR_ID, RewardState, SuperNode,
     SuperNodeRegistryState, VestingState,
@@ -40,7 +47,9 @@ use flowcoin_state::state_tree::{StateError, StateTree};
 use flowcoin_types::cbor_tuple;
 use flowcoin_types::economics::GenesisAllocation;
 use flowcoin_types::message::{CborError, cbor_cid, to_cbor};
-use flowcoin_types::{Address, Network, NetworkParams, NetworkParamsError, Protocol, TokenAmount};
+use flowcoin_types::{
+    Address, Network, NetworkParams, NetworkParamsError, Protocol, SectorSize, TokenAmount,
+};
 use serde::Serialize;
 
 pub use car::{
@@ -48,6 +57,11 @@ pub use car::{
     MAX_GENESIS_CAR_BYTES, OtherActor, SuperNodesReport, TeamVestingReport, inspect, inspect_store,
     write_car,
 };
+pub use miners::{
+    FIRST_GENESIS_MINER_ID, GenesisMinerTemplate, GenesisSectorTemplate, MAX_GENESIS_MINERS,
+    MAX_GENESIS_SECTORS_PER_MINER, MinerReport, PowerReport, genesis_miner_id, miner_address_seed,
+};
+pub use template::{MAX_TEMPLATE_BYTES, TemplateError, read_template, write_template};
 
 /// The genesis block format this build writes and reads.
 pub const GENESIS_VERSION: u64 = 1;
@@ -95,6 +109,10 @@ pub enum GenesisRole {
     Team,
     /// Super node number `n` (from 0) of the template's list.
     SuperNode(usize),
+    /// The owner of the genesis miner with this ID.
+    MinerOwner(ActorId),
+    /// The worker of the genesis miner with this ID.
+    MinerWorker(ActorId),
 }
 
 impl fmt::Display for GenesisRole {
@@ -103,6 +121,8 @@ impl fmt::Display for GenesisRole {
             Self::Premine => f.write_str("the premine"),
             Self::Team => f.write_str("the team"),
             Self::SuperNode(n) => write!(f, "super node {n}"),
+            Self::MinerOwner(id) => write!(f, "the owner of miner {id}"),
+            Self::MinerWorker(id) => write!(f, "the worker of miner {id}"),
         }
     }
 }
@@ -182,6 +202,136 @@ pub enum GenesisError {
         /// What they add up to (`None` if the sum overflowed).
         total: TokenAmountOrOverflow,
     },
+    /// The template lists more miners than genesis creates.
+    #[error(
+        "the template lists {found} miners; genesis creates at most {MAX_GENESIS_MINERS} (start the others after genesis)"
+    )]
+    TooManyMiners {
+        /// How many it lists.
+        found: usize,
+    },
+    /// A miner's ID is not the one its place in the list gives it.
+    #[error(
+        "miner {index} of the template has ID {found}, but genesis gives it {expected} (genesis miners get IDs 1000, 1001, … in template order; seal its sectors with `flowcoin proofs seal --miner {expected}` and add the miners in order)"
+    )]
+    MinerIdOutOfSequence {
+        /// Its index in the template (from 0).
+        index: usize,
+        /// The ID it gets.
+        expected: String,
+        /// The ID it names.
+        found: String,
+    },
+    /// A miner's worker is not a BLS key.
+    #[error(
+        "the worker of miner {miner}, {worker}, is not a BLS key address (the worker signs election tickets: use a `flowcoin key new --type bls` address)"
+    )]
+    WorkerNotBls {
+        /// The miner.
+        miner: String,
+        /// The worker's address.
+        worker: String,
+    },
+    /// A miner's sector size is not one the network allows.
+    #[error(
+        "miner {miner} has {size} sectors, which this network does not allow (it allows {allowed})"
+    )]
+    SectorSizeNotAllowed {
+        /// The miner.
+        miner: String,
+        /// Its sector size.
+        size: SectorSize,
+        /// The sizes allowed.
+        allowed: String,
+    },
+    /// A miner's peer ID is too long.
+    #[error(
+        "the peer ID of miner {miner} is {bytes} bytes; at most {} are allowed",
+        flowcoin_state::actor::power::MAX_PEER_ID_BYTES
+    )]
+    PeerIdTooLong {
+        /// The miner.
+        miner: String,
+        /// Its length.
+        bytes: usize,
+    },
+    /// A miner has more sectors than genesis activates.
+    #[error(
+        "miner {miner} lists {found} sectors; a genesis miner starts with at most {MAX_GENESIS_SECTORS_PER_MINER}"
+    )]
+    TooManySectors {
+        /// The miner.
+        miner: String,
+        /// How many it lists.
+        found: usize,
+    },
+    /// A miner lists a sector number twice.
+    #[error(
+        "miner {miner} lists sector {sector_number} twice (every sector needs its own number: seal it again with another --sector-number)"
+    )]
+    DuplicateSector {
+        /// The miner.
+        miner: String,
+        /// The number.
+        sector_number: u64,
+    },
+    /// A sector's CID is not the kind of commitment its field holds.
+    #[error(
+        "the {field} of sector {sector_number} of miner {miner}, {cid}, is not {expected} (copy comm_r_cid and comm_d_cid from the sector's sector.json)"
+    )]
+    NotACommitment {
+        /// The miner.
+        miner: String,
+        /// The sector.
+        sector_number: u64,
+        /// `comm_r` or `comm_d`.
+        field: &'static str,
+        /// The CID given.
+        cid: String,
+        /// What it should be.
+        expected: &'static str,
+    },
+    /// A sector's expiration is outside the sector lifetime bounds.
+    #[error(
+        "sector {sector_number} of miner {miner} expires at epoch {expiration}; a genesis sector must expire after epoch {min} and at the latest at epoch {max} (the network's sector lifetime bounds)"
+    )]
+    SectorExpiration {
+        /// The miner.
+        miner: String,
+        /// The sector.
+        sector_number: u64,
+        /// Its expiration.
+        expiration: u64,
+        /// The minimum sector lifetime (exclusive).
+        min: u64,
+        /// The maximum sector lifetime.
+        max: u64,
+    },
+    /// The accounts created before the miners reached ID 1000.
+    #[error(
+        "the genesis accounts use IDs up to {next}, past the first miner ID {FIRST_GENESIS_MINER_ID}"
+    )]
+    MinerIdsTaken {
+        /// The next free ID.
+        next: ActorId,
+    },
+    /// The state gave a miner another ID than the template records (a bug).
+    #[error("miner {expected} was created as {created} (a bug in the genesis builder)")]
+    MinerIdMismatch {
+        /// The ID the template records.
+        expected: String,
+        /// The ID it got.
+        created: String,
+    },
+    /// The state refused a miner.
+    #[error("creating miner {miner}: {source}")]
+    Miner {
+        /// The miner.
+        miner: String,
+        /// Why.
+        #[source]
+        source: GenesisMinerError,
+    },
     /// A devnet key could not be derived.
     #[error("deriving devnet super-node key {index}: {source}")]
     DevnetKey {
@@ -219,6 +369,8 @@ pub struct GenesisTemplate {
     pub team: Address,
     /// The 50 super nodes' key addresses, in registry order (930,000 FLW each).
     pub super_nodes: Vec<Address>,
+    /// Miners that start with power, with IDs 1000, 1001, … in this order.
+    pub miners: Vec<GenesisMinerTemplate>,
 }
 
 impl GenesisTemplate {
@@ -237,8 +389,15 @@ impl GenesisTemplate {
         )
     }
 
+    /// The ID the next miner added to the template gets (1000 for the first).
+    pub fn next_miner_id(&self) -> Option<ActorId> {
+        genesis_miner_id(self.miners.len())
+    }
+
     /// Checks the template against `params`: the same network, exactly 50 super nodes, only
-    /// key addresses, no address twice.
+    /// key addresses, no allocation address twice; and the miners (IDs in sequence from 1000,
+    /// BLS workers, allowed sector sizes, distinct sector numbers, commitment CIDs, sector
+    /// lifetimes). A miner's owner and worker may be the same key, or an allocation's.
     pub fn validate(&self, params: &NetworkParams) -> Result<(), GenesisError> {
         if self.network != params.network {
             return Err(GenesisError::WrongNetwork {
@@ -252,27 +411,36 @@ impl GenesisTemplate {
                 found: self.super_nodes.len(),
             });
         }
-        let text = |address: Address| address.display(self.network).to_string();
         let mut seen = BTreeMap::new();
         for (role, address) in self.roles() {
-            let protocol = address.protocol();
-            if !matches!(protocol, Protocol::Ed25519 | Protocol::Bls) {
-                return Err(GenesisError::NotAKeyAddress {
-                    role,
-                    address: text(address),
-                    protocol,
-                });
-            }
+            key_address(self, role, address)?;
             if let Some(first) = seen.insert(address, role) {
                 return Err(GenesisError::DuplicateAddress {
-                    address: text(address),
+                    address: address.display(self.network).to_string(),
                     first,
                     second: role,
                 });
             }
         }
-        Ok(())
+        miners::validate_miners(self, params)
     }
+}
+
+/// Refuses `address` for `role` unless it is a key address (protocol 1 or 3).
+fn key_address(
+    template: &GenesisTemplate,
+    role: GenesisRole,
+    address: Address,
+) -> Result<(), GenesisError> {
+    let protocol = address.protocol();
+    if matches!(protocol, Protocol::Ed25519 | Protocol::Bls) {
+        return Ok(());
+    }
+    Err(GenesisError::NotAKeyAddress {
+        role,
+        address: address.display(template.network).to_string(),
+        protocol,
+    })
 }
 
 /// The protocol parameters a genesis block records, so that nodes can check they run the
@@ -384,6 +552,8 @@ pub struct GenesisActors {
     pub team_vesting: ActorId,
     /// The super-node registry.
     pub super_node_registry: ActorId,
+    /// The miners, in template order (1000, 1001, …).
+    pub miners: Vec<ActorId>,
 }
 
 /// A built genesis: the block, its CID and the actor IDs. The block and every state block
@@ -443,6 +613,7 @@ pub fn build_genesis<S: Blockstore + BlockSink>(
         &SuperNodeRegistryState { members },
         TokenAmount::ZERO,
     )?;
+    let miners = miners::add_miners(&mut tree, template, params)?;
     let reward_head = tree.put_state(&RewardState::new(params.epoch_duration))?;
     let mut reward = tree
         .get_actor(REWARD_ACTOR_ID)?
@@ -474,6 +645,7 @@ pub fn build_genesis<S: Blockstore + BlockSink>(
             super_nodes,
             team_vesting,
             super_node_registry,
+            miners,
         },
     })
 }

@@ -4,13 +4,14 @@ use proptest::prelude::*;
 
 use super::*;
 
-fn template() -> GenesisTemplate {
+pub(super) fn template() -> GenesisTemplate {
     GenesisTemplate {
         network: Network::Devnet,
         timestamp: 1_700_000_000,
         premine: Address::from_ed25519_public_key(&[1; 32]),
         team: Address::from_ed25519_public_key(&[2; 32]),
         super_nodes: devnet_super_node_addresses().unwrap(),
+        miners: Vec::new(),
     }
 }
 
