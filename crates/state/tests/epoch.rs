@@ -3,32 +3,22 @@
 
 mod common;
 
-use common::{add_account, balance, key_address, total_balance};
+use common::{add_account, balance, key_address, total_balance, tree_with_reward_pool};
 use flowcoin_crypto::randomness::NoRandomness;
-use flowcoin_dag::store::MemoryBlockstore;
 use flowcoin_state::actor::miner::{self, GenesisMiner, GenesisSector};
 use flowcoin_state::actor::power::power_state;
-use flowcoin_state::actor::{REWARD_ACTOR_ID, RewardState};
 use flowcoin_state::apply::Outcome;
 use flowcoin_state::epoch::{BlockMessages, EpochError, EpochInput, apply_epoch};
 use flowcoin_state::gas::GasSchedule;
 use flowcoin_state::receipt::ExitCode;
-use flowcoin_state::state_tree::StateTree;
-use flowcoin_types::economics::{GenesisAllocation, RewardSchedule};
+use flowcoin_types::economics::RewardSchedule;
 use flowcoin_types::{Address, Message, NetworkParams, SectorSize, StoragePower, TokenAmount};
 
 #[test]
 fn a_tipset_applies_messages_once_pays_rewards_and_runs_null_round_deadlines() {
     let params = NetworkParams::devnet();
     let gas = GasSchedule::default();
-    let mut tree = StateTree::with_singletons(MemoryBlockstore::new(), "devnet").unwrap();
-    let head = tree
-        .put_state(&RewardState::new(params.epoch_duration))
-        .unwrap();
-    let mut reward = tree.get_actor(REWARD_ACTOR_ID).unwrap().unwrap();
-    reward.head = head;
-    reward.balance = GenesisAllocation::MINING_POOL;
-    tree.set_actor(REWARD_ACTOR_ID, reward).unwrap();
+    let mut tree = tree_with_reward_pool(&params);
     let alice = add_account(&mut tree, key_address(1), TokenAmount::from_flw(100));
     add_account(
         &mut tree,

@@ -9,9 +9,8 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::{Tree, add_account, balance, key_address, total_balance};
+use common::{Tree, add_account, balance, key_address, total_balance, tree_with_reward_pool};
 use flowcoin_crypto::randomness::FixedRandomness;
-use flowcoin_dag::store::MemoryBlockstore;
 use flowcoin_proofs::sdr::params::{
     PoStProofKind, RegisteredPoStProof, RegisteredSealProof, SealProofVersion,
 };
@@ -30,12 +29,12 @@ use flowcoin_state::actor::miner::{
 use flowcoin_state::actor::power::{
     CreateMinerParams, CreateMinerReturn, METHOD_CREATE_MINER, STORAGE_POWER_ACTOR_ID, power_state,
 };
-use flowcoin_state::actor::{ActorId, BURNT_FUNDS_ACTOR_ID, REWARD_ACTOR_ID, RewardState};
+use flowcoin_state::actor::{ActorId, BURNT_FUNDS_ACTOR_ID};
 use flowcoin_state::apply::{ApplyContext, ApplyRet, Outcome, apply_message};
 use flowcoin_state::gas::GasSchedule;
 use flowcoin_state::receipt::ExitCode;
 use flowcoin_state::state_tree::StateTree;
-use flowcoin_types::economics::{GenesisAllocation, RewardSchedule};
+use flowcoin_types::economics::RewardSchedule;
 use flowcoin_types::message::{Bytes, from_cbor, to_cbor};
 use flowcoin_types::{Address, Message, NetworkParams, SectorSize, StoragePower, TokenAmount};
 
@@ -55,14 +54,7 @@ struct Net {
 impl Net {
     fn new() -> Self {
         let params = NetworkParams::devnet();
-        let mut tree = StateTree::with_singletons(MemoryBlockstore::new(), "devnet").unwrap();
-        let head = tree
-            .put_state(&RewardState::new(params.epoch_duration))
-            .unwrap();
-        let mut reward = tree.get_actor(REWARD_ACTOR_ID).unwrap().unwrap();
-        reward.head = head;
-        reward.balance = GenesisAllocation::MINING_POOL;
-        tree.set_actor(REWARD_ACTOR_ID, reward).unwrap();
+        let mut tree = tree_with_reward_pool(&params);
         let owner = add_account(&mut tree, key_address(1), TokenAmount::from_flw(10_000));
         add_account(
             &mut tree,

@@ -3,10 +3,10 @@
 
 mod common;
 
-use common::{Tree, add_account, key_address, total_balance};
+use common::{Tree, add_account, key_address, total_balance, tree_with_reward_pool};
 use flowcoin_crypto::randomness::FixedRandomness;
-use flowcoin_dag::store::MemoryBlockstore;
 use flowcoin_proofs::{sealed_cid, unsealed_cid};
+use flowcoin_state::actor::ActorId;
 use flowcoin_state::actor::miner::{
     self, DeclareFaultsParams, GenesisMiner, GenesisSector, METHOD_DECLARE_FAULTS,
     METHOD_DECLARE_FAULTS_RECOVERED, METHOD_PRE_COMMIT_SECTOR, METHOD_PROVE_COMMIT_SECTOR,
@@ -15,12 +15,9 @@ use flowcoin_state::actor::miner::{
     TerminateSectorsParams, WithdrawBalanceParams,
 };
 use flowcoin_state::actor::power::power_state;
-use flowcoin_state::actor::{ActorId, REWARD_ACTOR_ID, RewardState};
 use flowcoin_state::apply::{ApplyContext, ApplyRet, Outcome, apply_message};
 use flowcoin_state::gas::GasSchedule;
 use flowcoin_state::receipt::ExitCode;
-use flowcoin_state::state_tree::StateTree;
-use flowcoin_types::economics::GenesisAllocation;
 use flowcoin_types::message::{Bytes, to_cbor};
 use flowcoin_types::{Address, Message, NetworkParams, SectorSize, TokenAmount};
 
@@ -40,14 +37,7 @@ fn worker() -> Address {
 impl Fixture {
     fn new() -> Self {
         let params = NetworkParams::devnet();
-        let mut tree = StateTree::with_singletons(MemoryBlockstore::new(), "devnet").unwrap();
-        let head = tree
-            .put_state(&RewardState::new(params.epoch_duration))
-            .unwrap();
-        let mut reward = tree.get_actor(REWARD_ACTOR_ID).unwrap().unwrap();
-        reward.head = head;
-        reward.balance = GenesisAllocation::MINING_POOL;
-        tree.set_actor(REWARD_ACTOR_ID, reward).unwrap();
+        let mut tree = tree_with_reward_pool(&params);
         add_account(&mut tree, key_address(1), TokenAmount::from_flw(1_000));
         add_account(&mut tree, worker(), TokenAmount::from_flw(1));
         add_account(&mut tree, key_address(5), TokenAmount::from_flw(1));

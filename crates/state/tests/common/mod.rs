@@ -9,6 +9,23 @@ use flowcoin_types::{Address, TokenAmount};
 
 pub type Tree = StateTree<MemoryBlockstore>;
 
+/// A tree with the singletons and the reward actor holding the whole mining pool under a
+/// real reward state (what the miner actor's money formulas read).
+pub fn tree_with_reward_pool(params: &flowcoin_types::NetworkParams) -> Tree {
+    let mut tree = StateTree::with_singletons(MemoryBlockstore::new(), "devnet").unwrap();
+    let head = tree
+        .put_state(&flowcoin_state::actor::RewardState::new(
+            params.epoch_duration,
+        ))
+        .unwrap();
+    let id = flowcoin_state::actor::REWARD_ACTOR_ID;
+    let mut reward = tree.get_actor(id).unwrap().unwrap();
+    reward.head = head;
+    reward.balance = flowcoin_types::economics::GenesisAllocation::MINING_POOL;
+    tree.set_actor(id, reward).unwrap();
+    tree
+}
+
 /// The ed25519 address of test key `n`.
 pub fn key_address(n: u8) -> Address {
     Address::from_ed25519_public_key(&[n; 32])

@@ -126,11 +126,7 @@ fn close_deadline<S: Blockstore>(
         }
     }
     dl.proven.clear();
-    let slot = usize::try_from(info.index)
-        .ok()
-        .and_then(|i| state.deadlines.get_mut(i))
-        .ok_or(ApplyError::MethodPlan("deadline index out of range"))?;
-    *slot = tree.put_state(&dl)?;
+    state.put_deadline(tree, info.index, &dl)?;
     state.sectors = tree.flush_hamt(&mut sectors)?;
 
     let mut fees = fee_each

@@ -15,6 +15,7 @@
 //! Any other caller gets 18 (forbidden). A sector list holds at most
 //! [`MAX_SECTORS_PER_CALL`] numbers.
 
+use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
 
 use flowcoin_dag::store::Blockstore;
@@ -388,11 +389,7 @@ pub(crate) fn activate_sector<S: Blockstore>(
     if let Some(p) = dl.partitions.last_mut() {
         insert_sorted(&mut p.sectors, pre_commit.sector_number);
     }
-    let slot = usize::try_from(index)
-        .ok()
-        .and_then(|i| state.deadlines.get_mut(i))
-        .ok_or(ApplyError::MethodPlan("deadline index out of range"))?;
-    *slot = tree.put_state(&dl)?;
+    state.put_deadline(tree, index, &dl)?;
     sectors.set(
         &tree.objects(),
         &key,
@@ -734,7 +731,7 @@ impl<S: Blockstore> MinerCall<'_, '_, S> {
             insert_sorted(&mut dl.proven, index);
         }
         self.state.sectors = self.tree.flush_hamt(&mut sectors)?;
-        self.put_deadline(info.index, &dl)?;
+        self.state.put_deadline(self.tree, info.index, &dl)?;
         self.save()?;
         power::update_claim(
             self.tree,
@@ -744,16 +741,6 @@ impl<S: Blockstore> MinerCall<'_, '_, S> {
             np.min_miner_power,
         )?;
         Ok(Vec::new())
-    }
-
-    fn put_deadline(&mut self, index: u64, dl: &Deadline) -> Result<(), CallError> {
-        let cid = self.tree.put_state(dl)?;
-        let slot = usize::try_from(index)
-            .ok()
-            .and_then(|i| self.state.deadlines.get_mut(i))
-            .ok_or(ApplyError::MethodPlan("deadline index out of range"))?;
-        *slot = cid;
-        Ok(())
     }
 
     fn declare_faults(mut self, params: &[u8], recovered: bool) -> Result<Vec<u8>, CallError> {
@@ -780,7 +767,7 @@ impl<S: Blockstore> MinerCall<'_, '_, S> {
         self.meter
             .charge_n(self.ctx.gas.actor_update, numbers.len() as u64)?;
         let mut sectors: Hamt<SectorOnChain> = self.tree.load_hamt(&self.state.sectors)?;
-        let mut deadlines: std::collections::BTreeMap<u64, Deadline> = Default::default();
+        let mut deadlines = LoadedDeadlines::default();
         let mut removed = 0usize;
         for number in numbers {
             let sector = sectors
@@ -805,21 +792,7 @@ impl<S: Blockstore> MinerCall<'_, '_, S> {
                     ),
                 ));
             }
-            let dl = match deadlines.entry(sector.deadline) {
-                Entry::Occupied(entry) => entry.into_mut(),
-                Entry::Vacant(entry) => {
-                    entry.insert(deadline(self.tree, &self.state, sector.deadline)?)
-                }
-            };
-            let partition = Some(dl)
-                .and_then(|dl| {
-                    usize::try_from(sector.partition)
-                        .ok()
-                        .and_then(|i| dl.partitions.get_mut(i))
-                })
-                .ok_or(ApplyError::MethodPlan(
-                    "a sector's partition does not exist",
-                ))?;
+            let partition = deadlines.partition(self.tree, &self.state, &sector)?;
             let faulty = partition.faults.binary_search(&number).is_ok();
             if recovered {
                 if !faulty {
@@ -839,9 +812,7 @@ impl<S: Blockstore> MinerCall<'_, '_, S> {
                 }
             }
         }
-        for (index, dl) in &deadlines {
-            self.put_deadline(*index, dl)?;
-        }
+        deadlines.store(self.tree, &mut self.state)?;
         self.state.sectors = self.tree.flush_hamt(&mut sectors)?;
         self.save()?;
         let size = self.size()?.bytes();
@@ -918,6 +889,43 @@ impl<S: Blockstore> MinerCall<'_, '_, S> {
     }
 }
 
+/// Deadlines read once and written back once by a call touching several sectors.
+#[derive(Default)]
+struct LoadedDeadlines(BTreeMap<u64, Deadline>);
+
+impl LoadedDeadlines {
+    /// The partition holding `sector`, its deadline read on first use.
+    fn partition<S: Blockstore>(
+        &mut self,
+        tree: &StateTree<S>,
+        state: &MinerState,
+        sector: &SectorOnChain,
+    ) -> Result<&mut super::Partition, ApplyError> {
+        let dl = match self.0.entry(sector.deadline) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => entry.insert(deadline(tree, state, sector.deadline)?),
+        };
+        usize::try_from(sector.partition)
+            .ok()
+            .and_then(|i| dl.partitions.get_mut(i))
+            .ok_or(ApplyError::MethodPlan(
+                "a sector's partition does not exist",
+            ))
+    }
+
+    /// Writes every loaded deadline back.
+    fn store<S: Blockstore>(
+        &self,
+        tree: &mut StateTree<S>,
+        state: &mut MinerState,
+    ) -> Result<(), ApplyError> {
+        for (index, dl) in &self.0 {
+            state.put_deadline(tree, *index, dl)?;
+        }
+        Ok(())
+    }
+}
+
 /// Marks sector `number` faulty since `since` (or healthy for `None`).
 fn set_faulty<S: Blockstore>(
     tree: &StateTree<S>,
@@ -976,25 +984,13 @@ pub(crate) fn remove_sectors<S: Blockstore>(
         .ok_or(ApplyError::MethodPlan("the miner's sector size is invalid"))?
         .bytes();
     let mut sectors: Hamt<SectorOnChain> = tree.load_hamt(&state.sectors)?;
-    let mut deadlines: std::collections::BTreeMap<u64, Deadline> = Default::default();
+    let mut deadlines = LoadedDeadlines::default();
     for &number in numbers {
         let Some(sector) = sectors.delete(&tree.objects(), &sector_key(number))? else {
             out.missing = Some(number);
             return Ok(out);
         };
-        let dl = match deadlines.entry(sector.deadline) {
-            Entry::Occupied(entry) => entry.into_mut(),
-            Entry::Vacant(entry) => entry.insert(deadline(tree, state, sector.deadline)?),
-        };
-        let partition = Some(dl)
-            .and_then(|dl| {
-                usize::try_from(sector.partition)
-                    .ok()
-                    .and_then(|i| dl.partitions.get_mut(i))
-            })
-            .ok_or(ApplyError::MethodPlan(
-                "a sector's partition does not exist",
-            ))?;
+        let partition = deadlines.partition(tree, state, &sector)?;
         remove_sorted(&mut partition.sectors, number);
         remove_sorted(&mut partition.recoveries, number);
         let was_faulty = remove_sorted(&mut partition.faults, number);
@@ -1018,20 +1014,15 @@ pub(crate) fn remove_sectors<S: Blockstore>(
             .checked_add(sector.initial_pledge)
             .ok_or(ApplyError::MethodPlan("pledge overflows"))?;
     }
-    for (index, mut dl) in deadlines {
+    for dl in deadlines.0.values_mut() {
         // Trailing empty partitions go (earlier ones keep their index for their sectors).
         while dl.partitions.last().is_some_and(|p| p.sectors.is_empty()) {
             dl.partitions.pop();
             let last = dl.partitions.len() as u64;
             dl.proven.retain(|p| *p < last);
         }
-        let cid = tree.put_state(&dl)?;
-        let slot = usize::try_from(index)
-            .ok()
-            .and_then(|i| state.deadlines.get_mut(i))
-            .ok_or(ApplyError::MethodPlan("deadline index out of range"))?;
-        *slot = cid;
     }
+    deadlines.store(tree, state)?;
     state.sectors = tree.flush_hamt(&mut sectors)?;
     state.initial_pledge = state.initial_pledge.saturating_sub(out.pledge_released);
     Ok(out)

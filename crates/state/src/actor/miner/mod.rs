@@ -433,6 +433,22 @@ impl MinerState {
         }
     }
 
+    /// Stores deadline `index` and points the state at it.
+    pub(crate) fn put_deadline<S: Blockstore>(
+        &mut self,
+        tree: &mut StateTree<S>,
+        index: u64,
+        deadline: &Deadline,
+    ) -> Result<(), ApplyError> {
+        let cid = tree.put_state(deadline)?;
+        let slot = usize::try_from(index)
+            .ok()
+            .and_then(|i| self.deadlines.get_mut(i))
+            .ok_or(ApplyError::MethodPlan("deadline index out of range"))?;
+        *slot = cid;
+        Ok(())
+    }
+
     /// Balance not locked: `balance − deposits − pledge` (zero if the locks exceed it).
     pub fn available_balance(&self, balance: TokenAmount) -> TokenAmount {
         balance
