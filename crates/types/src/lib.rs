@@ -59,6 +59,7 @@
 
 pub mod address;
 mod base32;
+pub mod block;
 mod cbor_tuple;
 pub mod economics;
 pub mod message;
@@ -68,6 +69,7 @@ pub mod power;
 mod sector_size;
 mod size_text;
 mod text;
+pub mod tipset;
 mod token;
 
 pub use address::{
