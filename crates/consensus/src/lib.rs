@@ -1,0 +1,1 @@
+//! Expected Consensus: election (VRF + power), win count, weight, block validation.

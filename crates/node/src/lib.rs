@@ -1,0 +1,1 @@
+//! The Flowcoin node: configuration, service wiring, the JSON-RPC API and its auth tokens.
