@@ -225,7 +225,7 @@ struct MinerCall<'t, 'c, S> {
 }
 
 /// The reward inputs of the money formulas at `epoch`.
-pub(crate) fn reward_env<S: Blockstore>(
+pub fn reward_env<S: Blockstore>(
     tree: &StateTree<S>,
     params: &NetworkParams,
     epoch: u64,
