@@ -8,9 +8,9 @@
         clippy::arithmetic_side_effects
     )
 )]
-//! Flowcoin's chain (network-agnostic): today [`genesis`] (building the first state and block,
-//! writing it as a CAR, inspecting such a file); later the chain store, tipsets and the
-//! message pool.
+//! Flowcoin's chain (network-agnostic): [`genesis`] (building the first state and block,
+//! writing it as a CAR, inspecting such a file), the chain [`store`] (blocks, tipsets, the
+//! state each tipset leads to, the head and the canonical chain, chain randomness).
 //!
 //! It is layer 3: it builds on the state tree of `flowcoin-state` and the blockstore and CARs
 //! of `flowcoin-dag`, and knows nothing of the network or the node. Genesis files come from
@@ -38,3 +38,4 @@
 //! ```
 
 pub mod genesis;
+pub mod store;
