@@ -1,0 +1,126 @@
+//! Proving space-time from the sector store: a Window PoSt partition (skipping sectors the
+//! fault detector finds unprovable, which the chain then marks faulty) and a Winning PoSt.
+
+use flowcoin_proofs::hasher::Node;
+use flowcoin_proofs::sdr::params::{PoStProofKind, RegisteredPoStProof};
+use flowcoin_proofs::sdr::post::{
+    PrivateSector, PublicSector, prove_window, prove_winning, winning_sector_index,
+};
+use flowcoin_state::actor::ActorId;
+use flowcoin_state::actor::miner::prover_id;
+use flowcoin_types::SectorSize;
+
+use crate::sectors::{SectorError, SectorFault, SectorStore};
+
+/// A partition's proof and the sectors it had to skip.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionProof {
+    /// The encoded Window PoSt (`PostProof::encode(_, true)`).
+    pub proof: Vec<u8>,
+    /// Sectors left out, with why.
+    pub skipped: Vec<SectorFault>,
+}
+
+fn post_type(size: SectorSize, kind: PoStProofKind) -> Result<RegisteredPoStProof, SectorError> {
+    RegisteredPoStProof::new(size, kind).map_err(|e| SectorError::Proofs(e.to_string()))
+}
+
+/// Proves one Window PoSt partition of `miner`: `partition` lists its sectors in order with
+/// their on-chain CommR; sectors in `declared_faulty` and any the fault detector rejects are
+/// skipped.
+pub fn prove_partition(
+    store: &SectorStore,
+    miner: ActorId,
+    size: SectorSize,
+    randomness: &Node,
+    partition: &[PublicSector],
+    declared_faulty: &[u64],
+) -> Result<PartitionProof, SectorError> {
+    let mut sectors = Vec::with_capacity(partition.len());
+    let mut skip: Vec<u64> = declared_faulty.to_vec();
+    let mut skipped = Vec::new();
+    for sector in partition {
+        let number = sector.sector_number;
+        if declared_faulty.contains(&number) {
+            sectors.push(placeholder(number));
+            continue;
+        }
+        let loaded = store.check(miner, number, &sector.comm_r).and_then(|()| {
+            store
+                .private_sector(miner, number)
+                .map_err(|_| SectorFault::NoMeta(number))
+        });
+        match loaded {
+            Ok(private) => sectors.push(private),
+            Err(fault) => {
+                // Skipped sectors keep their slot; the prover never opens them.
+                sectors.push(placeholder(number));
+                skip.push(number);
+                skipped.push(fault);
+            }
+        }
+    }
+    let proof = prove_window(
+        post_type(size, PoStProofKind::WindowV1_1)?,
+        randomness,
+        &sectors,
+        &skip,
+    )
+    .map_err(|e| SectorError::Proofs(e.to_string()))?;
+    Ok(PartitionProof {
+        proof: proof.encode(true),
+        skipped,
+    })
+}
+
+/// A sector the prover will not open (skipped, or not the one challenged).
+fn placeholder(sector_number: u64) -> PrivateSector {
+    PrivateSector {
+        sector_number,
+        replica: Default::default(),
+        tree_r: Default::default(),
+        comm_c: [0; 32],
+        comm_r_last: [0; 32],
+    }
+}
+
+/// The sector a Winning PoSt with `randomness` challenges among `provable` (in the chain's
+/// order), if any.
+pub fn winning_sector(miner: ActorId, randomness: &Node, provable: &[PublicSector]) -> Option<u64> {
+    winning_sector_index(&prover_id(miner), randomness, provable.len())
+        .and_then(|i| provable.get(i))
+        .map(|s| s.sector_number)
+}
+
+/// Proves a Winning PoSt over `provable` (the miner's provable sectors at the lookback, in the
+/// chain's order): only the challenged sector is read.
+pub fn prove_winning_post(
+    store: &SectorStore,
+    miner: ActorId,
+    size: SectorSize,
+    randomness: &Node,
+    provable: &[PublicSector],
+) -> Result<Vec<u8>, SectorError> {
+    let chosen = winning_sector(miner, randomness, provable)
+        .ok_or_else(|| SectorError::Proofs("the miner has no provable sector".into()))?;
+    // prove_winning picks the same index again: give it the full set, with the chosen sector
+    // loaded and the others as placeholders it never opens.
+    let sectors = provable
+        .iter()
+        .map(|s| {
+            if s.sector_number == chosen {
+                store.private_sector(miner, chosen)
+            } else {
+                Ok(placeholder(s.sector_number))
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let proof = prove_winning(
+        post_type(size, PoStProofKind::Winning)?,
+        &prover_id(miner),
+        randomness,
+        &sectors,
+    )
+    .map_err(|e| SectorError::Proofs(e.to_string()))?;
+    Ok(proof.encode(false))
+}
