@@ -10,7 +10,8 @@
 )]
 //! Flowcoin's chain (network-agnostic): [`genesis`] (building the first state and block,
 //! writing it as a CAR, inspecting such a file), the chain [`store`] (blocks, tipsets, the
-//! state each tipset leads to, the head and the canonical chain, chain randomness).
+//! state each tipset leads to, the head and the canonical chain, chain randomness) and the
+//! message pool ([`mpool`]).
 //!
 //! It is layer 3: it builds on the state tree of `flowcoin-state` and the blockstore and CARs
 //! of `flowcoin-dag`, and knows nothing of the network or the node. Genesis files come from
@@ -38,4 +39,5 @@
 //! ```
 
 pub mod genesis;
+pub mod mpool;
 pub mod store;
