@@ -132,6 +132,7 @@
 mod check;
 mod config;
 mod error;
+mod head_state;
 mod select;
 
 use std::cmp::Reverse;
@@ -143,6 +144,7 @@ use flowcoin_types::{Address, NetworkParams, SignedMessage, TokenAmount};
 
 pub use config::{MAX_SIGNED_MESSAGE_BYTES, MpoolConfig, MpoolState, SenderState};
 pub use error::{AddError, Added, EffectivePremium, HeadChangeReport, MpoolStats};
+pub use head_state::HeadState;
 
 use check::{Measured, check_message, check_replacement, check_signature};
 
