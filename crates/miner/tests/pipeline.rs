@@ -3,41 +3,19 @@
 //! seed, proves the seal and prove-commits it (paying the pledge); the sector gains power.
 //! A new pipeline over the same disk and state (a restart) sees the same stages.
 
+mod common;
+
+use common::{CIRCULATING, MINER, miner_tree, send};
 use flowcoin_crypto::randomness::FixedRandomness;
-use flowcoin_dag::store::MemoryBlockstore;
 use flowcoin_miner::pipeline::{Pipeline, PipelineAction, SectorStage};
 use flowcoin_miner::sectors::SectorStore;
-use flowcoin_state::actor::miner::{
-    self, GenesisMiner, METHOD_PRE_COMMIT_SECTOR, METHOD_PROVE_COMMIT_SECTOR,
-};
+use flowcoin_state::actor::miner::{METHOD_PRE_COMMIT_SECTOR, METHOD_PROVE_COMMIT_SECTOR};
 use flowcoin_state::actor::power::power_state;
-use flowcoin_state::actor::{AccountState, ActorCode, ActorState, REWARD_ACTOR_ID, RewardState};
-use flowcoin_state::apply::{ApplyContext, apply_message};
-use flowcoin_state::gas::GasSchedule;
-use flowcoin_state::receipt::ExitCode;
-use flowcoin_state::state_tree::StateTree;
-use flowcoin_types::economics::GenesisAllocation;
 use flowcoin_types::message::to_cbor;
-use flowcoin_types::{Address, Message, NetworkParams, SectorSize, StoragePower, TokenAmount};
-
-type Tree = StateTree<MemoryBlockstore>;
-const MINER: u64 = 1000;
-const CIRCULATING: TokenAmount = TokenAmount::from_flw(80_000_000);
-
-fn owner() -> Address {
-    Address::from_ed25519_public_key(&[1; 32])
-}
-
-fn account(tree: &mut Tree, address: Address, balance: TokenAmount) {
-    let id = tree.register_new_address(&address).unwrap();
-    let head = tree.put_state(&AccountState { address }).unwrap();
-    let mut actor = ActorState::new(ActorCode::Account, head);
-    actor.balance = balance;
-    tree.set_actor(id, actor).unwrap();
-}
+use flowcoin_types::{NetworkParams, StoragePower, TokenAmount};
 
 fn apply(
-    tree: &mut Tree,
+    tree: &mut common::Tree,
     params: &NetworkParams,
     r: &FixedRandomness,
     epoch: u64,
@@ -49,36 +27,7 @@ fn apply(
             (METHOD_PROVE_COMMIT_SECTOR, to_cbor("p", &p).unwrap(), v)
         }
     };
-    let id = tree.lookup_id(&owner()).unwrap().unwrap();
-    let nonce = tree.get_actor(id).unwrap().unwrap().nonce;
-    let message = Message {
-        from: owner(),
-        to: Address::Id(MINER),
-        nonce,
-        value,
-        method,
-        params: bytes,
-        gas_limit: 500_000_000,
-        gas_fee_cap: TokenAmount::from_atto(200_000_000),
-        ..Message::default()
-    };
-    let gas = GasSchedule::default();
-    let ctx = ApplyContext {
-        epoch,
-        base_fee: params.initial_base_fee,
-        block_producer: id,
-        params,
-        gas: &gas,
-        randomness: r,
-        circulating_supply: CIRCULATING,
-    };
-    let ret = apply_message(tree, &message, &ctx).unwrap();
-    assert_eq!(
-        ret.receipt.exit_code,
-        ExitCode::OK,
-        "{:?}",
-        ret.failure_reason
-    );
+    send(tree, params, r, epoch, method, bytes, value);
 }
 
 #[test]
@@ -87,35 +36,7 @@ fn pledge_seals_pre_commits_waits_and_proves_a_sector() {
     let store = SectorStore::new(dir.path().join("sectors"), dir.path().join("parents"));
     let params = NetworkParams::devnet();
     let randomness = FixedRandomness::new(b"pipeline".to_vec());
-    let mut tree = StateTree::with_singletons(MemoryBlockstore::new(), "devnet").unwrap();
-    let head = tree
-        .put_state(&RewardState::new(params.epoch_duration))
-        .unwrap();
-    let mut reward = tree.get_actor(REWARD_ACTOR_ID).unwrap().unwrap();
-    reward.head = head;
-    reward.balance = GenesisAllocation::MINING_POOL;
-    tree.set_actor(REWARD_ACTOR_ID, reward).unwrap();
-    account(&mut tree, owner(), TokenAmount::from_flw(1_000));
-    account(
-        &mut tree,
-        Address::from_bls_public_key([9; 48]),
-        TokenAmount::ZERO,
-    );
-    tree.flush().unwrap();
-    tree.skip_ids_to(MINER).unwrap();
-    miner::create_genesis_miner(
-        &mut tree,
-        &params,
-        &GenesisMiner {
-            owner: owner(),
-            worker: Address::from_bls_public_key([9; 48]),
-            sector_size: SectorSize::Size2KiB,
-            peer_id: Vec::new(),
-            seed: b"pipeline".to_vec(),
-            sectors: Vec::new(),
-        },
-    )
-    .unwrap();
+    let mut tree = miner_tree(&params, TokenAmount::from_flw(1_000), Vec::new());
 
     let mut pipeline = Pipeline::new(MINER, store.clone());
     let number = pipeline.pledge(&tree, 10, &randomness).unwrap();

@@ -3,80 +3,29 @@
 //! cutoff (power drops), declares it recovered once the file is back, and the next proof
 //! restores the power.
 
+mod common;
+
+use common::{MINER, Tree, miner_tree, send};
 use flowcoin_crypto::randomness::FixedRandomness;
-use flowcoin_dag::store::MemoryBlockstore;
 use flowcoin_miner::scheduler::{Action, PostScheduler};
 use flowcoin_miner::sectors::SectorStore;
 use flowcoin_state::actor::miner::{
-    self, GenesisMiner, GenesisSector, METHOD_DECLARE_FAULTS, METHOD_DECLARE_FAULTS_RECOVERED,
+    self, GenesisSector, METHOD_DECLARE_FAULTS, METHOD_DECLARE_FAULTS_RECOVERED,
     METHOD_SUBMIT_WINDOWED_POST,
 };
 use flowcoin_state::actor::power::power_state;
-use flowcoin_state::actor::{AccountState, ActorCode, ActorState, REWARD_ACTOR_ID, RewardState};
-use flowcoin_state::apply::{ApplyContext, apply_message};
-use flowcoin_state::gas::GasSchedule;
-use flowcoin_state::receipt::ExitCode;
-use flowcoin_state::state_tree::StateTree;
-use flowcoin_types::economics::GenesisAllocation;
 use flowcoin_types::message::to_cbor;
-use flowcoin_types::{Address, Message, NetworkParams, SectorSize, StoragePower, TokenAmount};
-
-type Tree = StateTree<MemoryBlockstore>;
+use flowcoin_types::{NetworkParams, SectorSize, StoragePower, TokenAmount};
 
 const SIZE: SectorSize = SectorSize::Size2KiB;
-const MINER: u64 = 1000;
-
-fn account(tree: &mut Tree, address: Address, balance: TokenAmount) {
-    let id = tree.register_new_address(&address).unwrap();
-    let head = tree.put_state(&AccountState { address }).unwrap();
-    let mut actor = ActorState::new(ActorCode::Account, head);
-    actor.balance = balance;
-    tree.set_actor(id, actor).unwrap();
-}
-
-fn owner() -> Address {
-    Address::from_ed25519_public_key(&[1; 32])
-}
 
 struct Chain {
     tree: Tree,
     params: NetworkParams,
-    gas: GasSchedule,
     randomness: FixedRandomness,
 }
 
 impl Chain {
-    fn send(&mut self, epoch: u64, method: u64, params: Vec<u8>) {
-        let id = self.tree.lookup_id(&owner()).unwrap().unwrap();
-        let nonce = self.tree.get_actor(id).unwrap().unwrap().nonce;
-        let message = Message {
-            from: owner(),
-            to: Address::Id(MINER),
-            nonce,
-            method,
-            params,
-            gas_limit: 500_000_000,
-            gas_fee_cap: TokenAmount::from_atto(200_000_000),
-            ..Message::default()
-        };
-        let ctx = ApplyContext {
-            epoch,
-            base_fee: self.params.initial_base_fee,
-            block_producer: id,
-            params: &self.params,
-            gas: &self.gas,
-            randomness: &self.randomness,
-            circulating_supply: TokenAmount::from_flw(1_000_000),
-        };
-        let ret = apply_message(&mut self.tree, &message, &ctx).unwrap();
-        assert_eq!(
-            ret.receipt.exit_code,
-            ExitCode::OK,
-            "{:?}",
-            ret.failure_reason
-        );
-    }
-
     fn power(&self) -> StoragePower {
         power_state(&self.tree).unwrap().total_raw_power
     }
@@ -90,7 +39,15 @@ impl Chain {
                     (METHOD_DECLARE_FAULTS_RECOVERED, to_cbor("p", &p).unwrap())
                 }
             };
-            self.send(epoch, method, params);
+            send(
+                &mut self.tree,
+                &self.params,
+                &self.randomness,
+                epoch,
+                method,
+                params,
+                TokenAmount::ZERO,
+            );
         }
     }
 }
@@ -104,48 +61,22 @@ fn the_scheduler_proves_declares_faults_and_recovers() {
         .collect();
 
     let params = NetworkParams::devnet();
-    let mut tree = StateTree::with_singletons(MemoryBlockstore::new(), "devnet").unwrap();
-    let head = tree
-        .put_state(&RewardState::new(params.epoch_duration))
-        .unwrap();
-    let mut reward = tree.get_actor(REWARD_ACTOR_ID).unwrap().unwrap();
-    reward.head = head;
-    reward.balance = GenesisAllocation::MINING_POOL;
-    tree.set_actor(REWARD_ACTOR_ID, reward).unwrap();
-    account(&mut tree, owner(), TokenAmount::from_flw(100));
-    account(
-        &mut tree,
-        Address::from_bls_public_key([9; 48]),
-        TokenAmount::ZERO,
-    );
-    tree.flush().unwrap();
-    tree.skip_ids_to(MINER).unwrap();
-    let id = miner::create_genesis_miner(
-        &mut tree,
+    let tree = miner_tree(
         &params,
-        &GenesisMiner {
-            owner: owner(),
-            worker: Address::from_bls_public_key([9; 48]),
-            sector_size: SIZE,
-            peer_id: Vec::new(),
-            seed: b"scheduler".to_vec(),
-            sectors: metas
-                .iter()
-                .map(|m| GenesisSector {
-                    sector_number: m.sector_number,
-                    comm_r: m.comm_r().unwrap(),
-                    comm_d: m.comm_d().unwrap(),
-                    expiration: 10_000,
-                })
-                .collect(),
-        },
-    )
-    .unwrap();
-    assert_eq!(id, MINER);
+        TokenAmount::from_flw(100),
+        metas
+            .iter()
+            .map(|m| GenesisSector {
+                sector_number: m.sector_number,
+                comm_r: m.comm_r().unwrap(),
+                comm_d: m.comm_d().unwrap(),
+                expiration: 10_000,
+            })
+            .collect(),
+    );
     let mut chain = Chain {
         tree,
         params: params.clone(),
-        gas: GasSchedule::default(),
         randomness: FixedRandomness::new(b"scheduler".to_vec()),
     };
     assert_eq!(chain.power(), StoragePower::from_bytes(2 * SIZE.bytes()));
