@@ -372,7 +372,10 @@ impl SectorStore {
         let mut numbers = Vec::new();
         for entry in entries {
             let entry = entry.map_err(io(&dir))?;
-            let number = entry.file_name().to_str().and_then(|n| n.parse::<u64>().ok());
+            let number = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u64>().ok());
             if let Some(number) = number
                 && entry.path().join("sector.json").exists()
             {
