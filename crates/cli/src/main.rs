@@ -3,9 +3,11 @@
 //! Today it holds the data layer's commands (`client`, `car`, `bench`); node, chain, market and
 //! miner commands arrive with their crates. Every command that prints a result has `--json`.
 
+mod auth_cmd;
 mod bench;
 mod car_cmd;
 mod client;
+mod daemon_cmd;
 mod genesis_cmd;
 mod key_cmd;
 mod progress;
@@ -49,6 +51,11 @@ enum Command {
     /// Build a genesis file (optionally from a template with pre-sealed miners) and inspect one.
     #[command(subcommand)]
     Genesis(genesis_cmd::GenesisCommand),
+    /// Run the node (today: the JSON-RPC API) until Ctrl-C or SIGTERM.
+    Daemon(daemon_cmd::DaemonArgs),
+    /// Mint tokens for the node's JSON-RPC API.
+    #[command(subcommand)]
+    Auth(auth_cmd::AuthCommand),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +68,8 @@ fn main() -> ExitCode {
         Command::Bench(c) => bench::run(&repo, c),
         Command::Key(c) => key_cmd::run(&repo, c),
         Command::Genesis(c) => genesis_cmd::run(&repo, c),
+        Command::Daemon(c) => daemon_cmd::run(&repo, c),
+        Command::Auth(c) => auth_cmd::run(&repo, c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,197 @@
+//! The node: its state, the services it runs, and the files it keeps in the data directory.
+//!
+//! Today the only service is the API server; the chain, network and miner join as their
+//! crates are wired in. [`NodeState`] is what the RPC methods read (through an `Arc`);
+//! [`Node`] owns the running services and stops them.
+//!
+//! While it runs, the node writes the API's URL to `<repo>/api` (one line,
+//! `http://127.0.0.1:1234/rpc/v0`), so that commands find the daemon as Lotus's do; it
+//! removes the file when it stops.
+
+use std::fs;
+use std::io::{self, Write as _};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use flowcoin_types::NetworkParams;
+
+use crate::auth::{JwtSecret, SecretError, secret_path};
+use crate::server::{self, ApiConfig, ServeError, ServerHandle};
+
+/// Name of the file holding the running API's URL, in the data directory.
+pub const API_FILE: &str = "api";
+/// Largest `api` file read.
+const MAX_API_FILE_LEN: u64 = 1024;
+
+/// The `api` file of the repository at `repo`.
+pub fn api_file(repo: &Path) -> PathBuf {
+    repo.join(API_FILE)
+}
+
+/// The URL a running daemon wrote to `<repo>/api`, or `None` if the file does not exist.
+///
+/// # Errors
+/// [`NodeError::ApiFile`] if it cannot be read or is not one line of text.
+pub fn read_api_url(repo: &Path) -> Result<Option<String>, NodeError> {
+    use std::io::Read as _;
+    let path = api_file(repo);
+    let api_err = |source| NodeError::ApiFile {
+        path: path.clone(),
+        source,
+    };
+    let file = match fs::File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(api_err(e)),
+    };
+    let mut text = String::new();
+    file.take(MAX_API_FILE_LEN)
+        .read_to_string(&mut text)
+        .map_err(api_err)?;
+    let url = text.trim();
+    if url.is_empty() || url.contains(char::is_whitespace) {
+        return Err(api_err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "expected one URL",
+        )));
+    }
+    Ok(Some(url.to_owned()))
+}
+
+/// What the node is started with.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    /// The data directory (`$FLOWCOIN_PATH`).
+    pub repo: PathBuf,
+    /// The network's constants.
+    pub params: NetworkParams,
+    /// The API server.
+    pub api: ApiConfig,
+}
+
+/// Why the node could not start or stop.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NodeError {
+    /// The token-signing secret could not be loaded or created.
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    /// The API server could not start, or failed.
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+    /// The `api` file could not be written, read or removed.
+    #[error("API file {path}: {source}")]
+    ApiFile {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
+}
+
+/// The state the node's services share; RPC methods read it through an `Arc`.
+#[derive(Debug)]
+pub struct NodeState {
+    params: NetworkParams,
+    jwt_secret: JwtSecret,
+}
+
+impl NodeState {
+    /// State for a node on the network of `params`, signing API tokens with `jwt_secret`.
+    pub fn new(params: NetworkParams, jwt_secret: JwtSecret) -> Self {
+        Self { params, jwt_secret }
+    }
+
+    /// The network's constants.
+    pub fn params(&self) -> &NetworkParams {
+        &self.params
+    }
+
+    /// The key API tokens are signed with.
+    pub fn jwt_secret(&self) -> &JwtSecret {
+        &self.jwt_secret
+    }
+}
+
+/// A running node: owns its services.
+#[derive(Debug)]
+pub struct Node {
+    state: Arc<NodeState>,
+    api: ServerHandle,
+    api_file: PathBuf,
+}
+
+impl Node {
+    /// Loads (or creates) the token secret, starts the API server and writes `<repo>/api`.
+    ///
+    /// # Errors
+    /// [`NodeError::Secret`], [`NodeError::Serve`] (e.g. the address is taken) or
+    /// [`NodeError::ApiFile`].
+    pub async fn start(config: NodeConfig) -> Result<Self, NodeError> {
+        let jwt_secret = JwtSecret::load_or_create(&secret_path(&config.repo))?;
+        let state = Arc::new(NodeState::new(config.params, jwt_secret));
+        let api = server::serve(&config.api, Arc::clone(&state)).await?;
+        let api_file = api_file(&config.repo);
+        // On failure the handle is dropped, which stops the server.
+        write_atomically(&api_file, format!("{}\n", api.http_url()).as_bytes()).map_err(
+            |source| NodeError::ApiFile {
+                path: api_file.clone(),
+                source,
+            },
+        )?;
+        Ok(Self {
+            state,
+            api,
+            api_file,
+        })
+    }
+
+    /// The state the services share.
+    pub fn state(&self) -> &Arc<NodeState> {
+        &self.state
+    }
+
+    /// The API server's address.
+    pub fn api_addr(&self) -> SocketAddr {
+        self.api.local_addr()
+    }
+
+    /// The API server's HTTP URL (what `<repo>/api` holds).
+    pub fn api_url(&self) -> String {
+        self.api.http_url()
+    }
+
+    /// Removes `<repo>/api` and stops the services.
+    ///
+    /// # Errors
+    /// [`NodeError::ApiFile`] if the file cannot be removed (the services are stopped
+    /// anyway), or the server's error.
+    pub async fn stop(self) -> Result<(), NodeError> {
+        let removed = match fs::remove_file(&self.api_file) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(source) => Err(NodeError::ApiFile {
+                path: self.api_file.clone(),
+                source,
+            }),
+        };
+        self.api.stop().await?;
+        removed
+    }
+}
+
+/// Writes `contents` to `path` via a temporary file and a rename, so readers never see half
+/// a file.
+fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    let written = fs::File::create(&tmp).and_then(|mut f| {
+        f.write_all(contents)?;
+        f.sync_all()
+    });
+    let renamed = written.and_then(|()| fs::rename(&tmp, path));
+    if renamed.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    renamed
+}
