@@ -11,8 +11,8 @@
 //! | `canonical` | height | the key of the head chain's tipset at that height (null rounds have none) |
 //! | `meta` | `"head"`, `"genesis"` | the head's key, the genesis block's CID |
 //!
-//! Blocks are written (and, on a disk store, synced) before the index transaction that
-//! refers to them commits, so a crash leaves at most unreferenced blocks, never an index
+//! Blocks are written and made durable ([`ChainBlocks::persist`]) before the index
+//! transaction that refers to them commits, so a crash leaves at most unreferenced blocks, never an index
 //! entry whose objects are missing; the head moves in the same transaction as the canonical
 //! index, so after a restart the node resumes from a head whose chain is complete.
 //!
@@ -29,7 +29,11 @@
 //! **Randomness** ([`ChainRandomness`]) is drawn from tickets: for epoch `e`, the ticket of the
 //! smallest-ticket block of the tipset at `e` (or the last one before it, over null rounds) on
 //! the chain that ends at an anchor tipset, through
-//! [`draw_randomness`](flowcoin_crypto::randomness::draw_randomness) with the domain tag.
+//! [`draw_randomness`](flowcoin_crypto::randomness::draw_randomness) with the domain tag and
+//! the round `e`. Rounds after the anchor (the epoch a block is being made for, and the null
+//! rounds before it) draw from the anchor's ticket: with no beacon, the parent's ticket is the
+//! freshest unpredictable value there is (a departure from Filecoin, which draws elections
+//! from drand).
 
 use std::path::Path;
 
@@ -182,6 +186,18 @@ flowcoin_types::cbor_tuple!(Executed {
     next_base_fee: TokenAmount,
 });
 
+/// A blockstore the chain store can make durable: before every index transaction the chain
+/// store calls [`persist`](Self::persist), so the index never refers to blocks a crash could
+/// lose. A store that writes through (or lives in memory) does nothing.
+pub trait ChainBlocks: Blockstore + BlockSink {
+    /// Makes every block put so far durable.
+    fn persist(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+impl ChainBlocks for flowcoin_dag::store::MemoryBlockstore {}
+
 /// How heavy a tipset is; consensus supplies it (the chain store knows no formula).
 pub trait Weigher {
     /// The weight of `tipset`, whose parent weighs `parent_weight`, built on a state where the
@@ -249,7 +265,7 @@ fn key_from_bytes(bytes: &[u8]) -> Result<TipsetKey, CborError> {
     from_cbor("tipset key", bytes, MAX_INDEX_VALUE).map(TipsetKey)
 }
 
-impl<S: Blockstore + BlockSink> ChainStore<S> {
+impl<S: ChainBlocks> ChainStore<S> {
     /// Opens the chain store whose index is the redb file `index` (created if missing, with
     /// the genesis tipset as head), or an in-memory index for `None`.
     pub fn open(
@@ -273,6 +289,7 @@ impl<S: Blockstore + BlockSink> ChainStore<S> {
         ] {
             blocks.put(&cbor_cid(&value), &value)?;
         }
+        blocks.persist()?;
         let genesis_ts = Tipset::new(vec![header])?;
         let store = Self {
             blocks,
@@ -474,7 +491,8 @@ impl<S: Blockstore + BlockSink> ChainStore<S> {
             .transpose()
     }
 
-    fn put_meta(&self, key: &TipsetKey, meta: &TipsetMeta) -> Result<(), ChainError> {
+    fn put_meta(&mut self, key: &TipsetKey, meta: &TipsetMeta) -> Result<(), ChainError> {
+        self.blocks.persist()?;
         let value = to_cbor("tipset meta", meta)?;
         let tx = self.db.begin_write().map_err(index_err)?;
         {
@@ -657,6 +675,7 @@ impl<S: Blockstore + BlockSink> ChainStore<S> {
             reverted.push(walk);
             walk = parent;
         }
+        self.blocks.persist()?;
         let tx = self.db.begin_write().map_err(index_err)?;
         {
             let mut canonical = tx.open_table(CANONICAL).map_err(index_err)?;
@@ -726,6 +745,26 @@ impl<S: Blockstore + BlockSink> ChainStore<S> {
         }
     }
 
+    /// The state the election and the Winning PoSt sector set of a block at `height` on
+    /// `parent` are read from: the state after executing the tipset at (or, over null rounds,
+    /// the last before) `height − power_lookback` on `parent`'s chain (the genesis state near
+    /// the start).
+    pub fn lookback_state_root(&self, parent: &Tipset, height: u64) -> Result<Cid, ChainError> {
+        let target = height.saturating_sub(self.params.power_lookback);
+        let tipset = self
+            .tipset_at_or_before(parent, target.min(parent.height()))?
+            .unwrap_or_else(|| self.genesis.clone());
+        self.meta(tipset.key())?
+            .and_then(|m| m.executed)
+            .map(|e| e.state_root)
+            .ok_or_else(|| {
+                ChainError::UnknownTipset(format!(
+                    "the lookback tipset at height {} is not executed",
+                    tipset.height()
+                ))
+            })
+    }
+
     /// Randomness drawn from the chain ending at `anchor`.
     pub fn randomness(&self, anchor: Tipset) -> ChainRandomness<'_, S> {
         ChainRandomness {
@@ -750,7 +789,7 @@ pub struct ChainRandomness<'a, S> {
     anchor: Tipset,
 }
 
-impl<S: Blockstore + BlockSink> RandomnessSource for ChainRandomness<'_, S> {
+impl<S: ChainBlocks> RandomnessSource for ChainRandomness<'_, S> {
     fn randomness(
         &self,
         tag: DomainSeparationTag,
@@ -759,16 +798,13 @@ impl<S: Blockstore + BlockSink> RandomnessSource for ChainRandomness<'_, S> {
     ) -> Result<[u8; RANDOMNESS_LEN], RandomnessError> {
         let height = u64::try_from(epoch).map_err(|_| RandomnessError::NegativeEpoch { epoch })?;
         let unavailable = |reason: String| RandomnessError::Unavailable { epoch, reason };
+        // Rounds after the anchor (the epoch a block is being made for, and null rounds
+        // before it) draw from the anchor's own ticket, mixed with the round.
         let tipset = self
             .store
-            .tipset_at_or_before(&self.anchor, height)
+            .tipset_at_or_before(&self.anchor, height.min(self.anchor.height()))
             .map_err(|e| unavailable(e.to_string()))?
-            .ok_or_else(|| {
-                unavailable(format!(
-                    "epoch {height} is after the chain's tip at {}",
-                    self.anchor.height()
-                ))
-            })?;
+            .unwrap_or_else(|| self.anchor.clone());
         let ticket = tipset
             .blocks()
             .first()

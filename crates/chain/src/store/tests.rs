@@ -242,8 +242,22 @@ fn a_heavier_fork_becomes_canonical_and_reports_the_reorg() {
         .unwrap();
     let expected = draw_randomness(&ts_b1.blocks()[0].ticket.vrf_proof.0, tag, 2, b"x");
     assert_eq!(r2, expected);
-    // The future is unavailable.
-    assert!(f.store.randomness(ts_b3).randomness(tag, 4, b"x").is_err());
+    // Rounds after the anchor draw from the anchor's ticket, each round its own value.
+    let r4 = f
+        .store
+        .randomness(ts_b3.clone())
+        .randomness(tag, 4, b"x")
+        .unwrap();
+    let r5 = f
+        .store
+        .randomness(ts_b3.clone())
+        .randomness(tag, 5, b"x")
+        .unwrap();
+    assert_eq!(
+        r4,
+        draw_randomness(&ts_b3.blocks()[0].ticket.vrf_proof.0, tag, 4, b"x")
+    );
+    assert_ne!(r4, r5);
 }
 
 #[test]
