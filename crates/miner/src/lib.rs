@@ -10,9 +10,11 @@
 )]
 //! Flowcoin's storage miner: the sector store on disk ([`sectors`]), proving space-time from
 //! it ([`post`]), the Window PoSt scheduler and fault detector ([`scheduler`]) and the sealing
-//! pipeline for committed-capacity sectors ([`pipeline`]); the block producer builds on these.
+//! pipeline for committed-capacity sectors ([`pipeline`]), and the block producer
+//! ([`producer`]).
 
 pub mod pipeline;
 pub mod post;
+pub mod producer;
 pub mod scheduler;
 pub mod sectors;

@@ -38,6 +38,7 @@
 //! ```
 
 pub mod auth;
+pub mod chain;
 pub mod client;
 pub mod node;
 pub mod rpc;

@@ -1,0 +1,375 @@
+//! The node's chain service: the chain store over the data directory's blockstore, the
+//! message pool on the head, and moving the head.
+//!
+//! Storage: blocks (headers, messages, states, receipts) go to the repository's block store
+//! (`<repo>/db`, the same store `flowcoin client` uses) through [`NodeBlocks`], which buffers
+//! them and writes them in one batch, synced, whenever the chain store is about to commit its
+//! index (`<repo>/chain.redb`): a crash never leaves the index naming a block that is not on
+//! disk. The genesis CAR is imported and pinned once; the head is pinned as it moves, so
+//! garbage collection keeps the whole chain (parents, states and messages are all linked
+//! from the head's header).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use cid::Cid;
+use flowcoin_chain::genesis::{self, GenesisBlock};
+use flowcoin_chain::mpool::{AddError, Added, HeadState, Mpool, MpoolConfig};
+use flowcoin_chain::store::{ChainBlocks, ChainError, ChainStore, Executed, Weigher};
+use flowcoin_dag::store::{
+    BlockSink, Blockstore, DiskStore, PinInfo, PinKind, StoreError, now_secs,
+};
+use flowcoin_state::gas::GasSchedule;
+use flowcoin_state::state_tree::StateTree;
+use flowcoin_types::block::ChainWeight;
+use flowcoin_types::tipset::Tipset;
+use flowcoin_types::{NetworkParams, SignedMessage, StoragePower};
+
+/// The repository's block store, with the blocks not yet written.
+pub struct NodeBlocks {
+    disk: Arc<DiskStore>,
+    pending: BTreeMap<Cid, Vec<u8>>,
+    /// The head blocks to pin with the next write, replacing the previous head's pins.
+    pin: Option<Vec<Cid>>,
+    pinned: Vec<Cid>,
+}
+
+impl std::fmt::Debug for NodeBlocks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeBlocks")
+            .field("pending", &self.pending.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl NodeBlocks {
+    /// Buffers over `disk`.
+    pub fn new(disk: Arc<DiskStore>) -> Self {
+        Self {
+            disk,
+            pending: BTreeMap::new(),
+            pin: None,
+            pinned: Vec::new(),
+        }
+    }
+
+    /// A read-only view of what is on disk (for states already persisted).
+    pub fn disk(&self) -> DiskView {
+        DiskView(self.disk.clone())
+    }
+
+    /// Pins the blocks of a new head with the next write (and unpins the previous head's).
+    pub fn pin_head(&mut self, blocks: Vec<Cid>) {
+        self.pin = Some(blocks);
+    }
+}
+
+impl Blockstore for NodeBlocks {
+    fn get(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.pending.get(cid) {
+            Some(bytes) => Ok(Some(bytes.clone())),
+            None => self.disk.get(cid),
+        }
+    }
+}
+
+impl BlockSink for NodeBlocks {
+    fn put(&mut self, cid: &Cid, data: &[u8]) -> Result<(), StoreError> {
+        self.pending.insert(*cid, data.to_vec());
+        Ok(())
+    }
+}
+
+impl ChainBlocks for NodeBlocks {
+    fn persist(&mut self) -> Result<(), StoreError> {
+        if self.pending.is_empty() && self.pin.is_none() {
+            return Ok(());
+        }
+        let mut batch = self.disk.batch()?;
+        for (cid, bytes) in &self.pending {
+            batch.put(cid, bytes)?;
+        }
+        for block in self.pin.iter().flatten() {
+            batch.pin(
+                *block,
+                PinInfo {
+                    name: "chain head".into(),
+                    kind: PinKind::Dag,
+                    size: 0,
+                    dag_size: 0,
+                    created: now_secs(),
+                },
+            );
+        }
+        batch.commit()?;
+        self.pending.clear();
+        if let Some(head) = self.pin.take() {
+            for old in std::mem::replace(&mut self.pinned, head) {
+                if !self.pinned.contains(&old) {
+                    self.disk.unpin(&old)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A shared, read-only handle on the repository's block store.
+#[derive(Clone)]
+pub struct DiskView(Arc<DiskStore>);
+
+impl std::fmt::Debug for DiskView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DiskView")
+    }
+}
+
+impl Blockstore for DiskView {
+    fn get(&self, cid: &Cid) -> Result<Option<Vec<u8>>, StoreError> {
+        self.0.get(cid)
+    }
+}
+
+/// Weighs tipsets with Expected Consensus's formula.
+#[derive(Debug, Clone, Copy)]
+pub struct EcWeigher {
+    /// E, the expected leaders per epoch.
+    pub expected_leaders: u64,
+}
+
+impl Weigher for EcWeigher {
+    fn weight(&self, parent: ChainWeight, tipset: &Tipset, power: StoragePower) -> ChainWeight {
+        flowcoin_consensus::weight::weight(
+            parent,
+            power,
+            tipset.total_win_count(),
+            self.expected_leaders,
+        )
+    }
+}
+
+/// Why the chain service failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChainServiceError {
+    /// The chain store failed.
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    /// The block store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The genesis file is unusable.
+    #[error("genesis {path}: {reason}")]
+    Genesis {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// No genesis is known: the node has never been started with `--genesis`.
+    #[error(
+        "this data directory has no chain yet: start the daemon once with --genesis FILE (made by `flowcoin genesis new`)"
+    )]
+    NoGenesis,
+    /// The state could not be read.
+    #[error(transparent)]
+    State(#[from] flowcoin_state::state_tree::StateError),
+}
+
+/// Where the chain index lives.
+pub fn chain_index(repo: &Path) -> PathBuf {
+    repo.join("chain.redb")
+}
+
+/// The file recording the genesis CID.
+fn genesis_file(repo: &Path) -> PathBuf {
+    repo.join("genesis")
+}
+
+/// The chain store, the message pool and the gas schedule.
+pub struct ChainService {
+    store: ChainStore<NodeBlocks>,
+    mpool: Mpool<HeadState<DiskView>>,
+    gas: GasSchedule,
+    weigher: EcWeigher,
+}
+
+impl std::fmt::Debug for ChainService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChainService").finish_non_exhaustive()
+    }
+}
+
+impl ChainService {
+    /// Opens the chain of the repository at `repo` over its block store, importing `genesis`
+    /// (a CAR made by `flowcoin genesis new`) on first start.
+    pub fn open(
+        repo: &Path,
+        disk: Arc<DiskStore>,
+        genesis_car: Option<&Path>,
+    ) -> Result<Self, ChainServiceError> {
+        let known = std::fs::read_to_string(genesis_file(repo)).ok();
+        let genesis_cid = match (genesis_car, known) {
+            (Some(path), _) => {
+                let invalid = |reason: String| ChainServiceError::Genesis {
+                    path: path.to_path_buf(),
+                    reason,
+                };
+                let report = genesis::inspect(path).map_err(|e| invalid(e.to_string()))?;
+                let file = std::fs::File::open(path).map_err(|e| invalid(e.to_string()))?;
+                flowcoin_dag::car::import_cars(&disk, vec![("genesis".to_string(), file)])
+                    .map_err(|e| invalid(e.to_string()))?;
+                std::fs::write(genesis_file(repo), report.genesis_cid.to_string())
+                    .map_err(|e| invalid(e.to_string()))?;
+                report.genesis_cid
+            }
+            (None, Some(text)) => {
+                text.trim()
+                    .parse::<Cid>()
+                    .map_err(|e| ChainServiceError::Genesis {
+                        path: genesis_file(repo),
+                        reason: e.to_string(),
+                    })?
+            }
+            (None, None) => return Err(ChainServiceError::NoGenesis),
+        };
+        let block: GenesisBlock = {
+            let bytes = disk
+                .get(&genesis_cid)?
+                .ok_or(ChainServiceError::NoGenesis)?;
+            flowcoin_types::message::from_cbor(
+                "genesis block",
+                &bytes,
+                genesis::MAX_GENESIS_BLOCK_BYTES,
+            )
+            .map_err(|e| ChainServiceError::Genesis {
+                path: genesis_file(repo),
+                reason: e.to_string(),
+            })?
+        };
+        let network = if block.network_name.contains("main") {
+            flowcoin_types::Network::Mainnet
+        } else {
+            flowcoin_types::Network::Devnet
+        };
+        let params = NetworkParams::for_network(network);
+        let blocks = NodeBlocks::new(disk);
+        let store = ChainStore::open(
+            Some(&chain_index(repo)),
+            blocks,
+            &block,
+            &genesis_cid,
+            params.clone(),
+        )?;
+        let weigher = EcWeigher {
+            expected_leaders: params.expected_leaders_per_epoch,
+        };
+        let gas = GasSchedule::default();
+        let head_state = Self::head_state(&store)?;
+        let mpool = Mpool::new(head_state, params, gas.clone(), MpoolConfig::default());
+        Ok(Self {
+            store,
+            mpool,
+            gas,
+            weigher,
+        })
+    }
+
+    /// The pool's view of the current head.
+    fn head_state(
+        store: &ChainStore<NodeBlocks>,
+    ) -> Result<HeadState<DiskView>, ChainServiceError> {
+        let head = store.head()?;
+        let executed = store
+            .meta(head.key())?
+            .and_then(|m| m.executed)
+            .ok_or_else(|| ChainError::UnknownTipset("the head is not executed".into()))?;
+        let tree = StateTree::load(store.blocks().disk(), &executed.state_root)?;
+        Ok(HeadState::new(tree, executed.next_base_fee))
+    }
+
+    /// The network's parameters.
+    pub fn params(&self) -> &NetworkParams {
+        self.store.params()
+    }
+
+    /// The chain store.
+    pub fn store(&self) -> &ChainStore<NodeBlocks> {
+        &self.store
+    }
+
+    /// The message pool.
+    pub fn mpool(&self) -> &Mpool<HeadState<DiskView>> {
+        &self.mpool
+    }
+
+    /// The gas schedule.
+    pub fn gas(&self) -> &GasSchedule {
+        &self.gas
+    }
+
+    /// The head.
+    pub fn head(&self) -> Result<Tipset, ChainServiceError> {
+        Ok(self.store.head()?)
+    }
+
+    /// What executing the head gave (the state its children build on).
+    pub fn head_executed(&self) -> Result<Executed, ChainServiceError> {
+        let head = self.store.head()?;
+        Ok(self
+            .store
+            .meta(head.key())?
+            .and_then(|m| m.executed)
+            .ok_or_else(|| ChainError::UnknownTipset("the head is not executed".into()))?)
+    }
+
+    /// Adds a message to the pool.
+    pub fn push_message(&mut self, message: SignedMessage) -> Result<Added, AddError> {
+        self.mpool.add(message)
+    }
+
+    /// Stores `blocks` (each with its messages), forms their tipset, executes it and makes it
+    /// the head if it is heavier than the current one. Returns whether the head moved.
+    pub fn accept(
+        &mut self,
+        blocks: &[(flowcoin_types::block::BlockHeader, Vec<SignedMessage>)],
+    ) -> Result<bool, ChainServiceError> {
+        for (header, messages) in blocks {
+            self.store.put_block(header, messages)?;
+        }
+        let tipset = Tipset::new(blocks.iter().map(|(h, _)| h.clone()).collect())
+            .map_err(ChainError::from)?;
+        let meta = self.store.add_tipset(&tipset, &self.weigher)?;
+        self.store.execute(&tipset, &self.gas)?;
+        let head = self.store.head()?;
+        let head_weight = self
+            .store
+            .meta(head.key())?
+            .map(|m| m.weight)
+            .unwrap_or_default();
+        let heavier = meta.weight > head_weight
+            || (meta.weight == head_weight
+                && tipset.min_ticket_digest() < head.min_ticket_digest()
+                && tipset.key() != head.key());
+        if !heavier {
+            return Ok(false);
+        }
+        self.store.blocks_mut().pin_head(tipset.key().0.clone());
+        let change = self.store.set_head(&tipset)?;
+        let messages = |tipsets: &[Tipset]| -> Result<Vec<SignedMessage>, ChainServiceError> {
+            let mut out = Vec::new();
+            for ts in tipsets {
+                for block in ts.blocks() {
+                    out.extend(self.store.block_messages(block)?);
+                }
+            }
+            Ok(out)
+        };
+        let reverted = messages(&change.reverted)?;
+        let applied = messages(&change.applied)?;
+        *self.mpool.state_mut() = Self::head_state(&self.store)?;
+        self.mpool.head_change(&reverted, &applied);
+        Ok(true)
+    }
+}
