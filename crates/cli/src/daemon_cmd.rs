@@ -1,7 +1,8 @@
 //! `flowcoin daemon`: runs the node until Ctrl-C or SIGTERM.
 //!
-//! Today the node serves the JSON-RPC API (docs/API.md); chain, network and miner services
-//! join it in `flowcoin_node::Node`. Once listening it prints `API listening on <url>` on
+//! The node runs the chain from the data directory (the genesis given with `--genesis` on the
+//! first start), mines with `--miner` (keys from the keystore, sectors under
+//! `<repo>/sectors`), and serves the JSON-RPC API (docs/API.md). Once listening it prints `API listening on <url>` on
 //! stdout and writes the URL to `<repo>/api`; on SIGINT or SIGTERM it removes the file, stops
 //! and exits with status 0.
 
@@ -10,7 +11,12 @@ use std::net::SocketAddr;
 
 use anyhow::Context as _;
 use clap::Args;
-use flowcoin_node::{ApiConfig, Node, NodeConfig};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use flowcoin_crypto::{Keystore, SecretKey};
+use flowcoin_node::miner::MinerConfig;
+use flowcoin_node::{ApiConfig, ChainConfig, Node, NodeConfig};
 use flowcoin_types::{Network, NetworkParams};
 use tokio::signal::unix::{SignalKind, signal};
 
@@ -27,9 +33,64 @@ pub struct DaemonArgs {
     /// Let requests without a token call read methods (off: every call needs a token).
     #[arg(long)]
     api_anonymous_read: bool,
-    /// The network to run on.
+    /// The network to run on when no chain runs (with a chain, the genesis decides).
     #[arg(long, value_enum, default_value = "devnet")]
     network: NetworkArg,
+    /// The genesis CAR to start the chain from (`flowcoin genesis new`); needed on the first
+    /// start only, the data directory remembers it.
+    #[arg(long, value_name = "FILE")]
+    genesis: Option<PathBuf>,
+    /// Serve the API without a chain (for tools that only need tokens).
+    #[arg(long, conflicts_with_all = ["genesis", "miner"])]
+    no_chain: bool,
+    /// Mine as this miner (`t01000`, `f01000` or `1000`); its sectors are under
+    /// <repo>/sectors.
+    #[arg(long, value_name = "ID")]
+    miner: Option<String>,
+    /// The keystore name of the miner's worker key (BLS).
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "miner",
+        default_value = "worker"
+    )]
+    worker_key: String,
+    /// The keystore name of the key that sends the miner's messages and pays their gas
+    /// (default: the worker key).
+    #[arg(long, value_name = "NAME", requires = "miner")]
+    sender_key: Option<String>,
+}
+
+/// The miner the daemon runs, from the keystore.
+fn miner_config(repo: &Repo, args: &DaemonArgs) -> anyhow::Result<Option<MinerConfig>> {
+    let Some(miner) = &args.miner else {
+        return Ok(None);
+    };
+    let id = crate::proofs_cmd::parse_miner_id(miner)?;
+    let dir = repo.root().join("keystore");
+    let store = Keystore::open(&dir).with_context(|| format!("opening {}", dir.display()))?;
+    let passphrase = crate::key_cmd::passphrase(None)?;
+    let worker = match store
+        .load(&args.worker_key, passphrase.as_deref())
+        .with_context(|| format!("loading the worker key {:?}", args.worker_key))?
+    {
+        SecretKey::Bls(key) => key,
+        _ => anyhow::bail!(
+            "the worker key {:?} is not a BLS key (the worker signs election tickets)",
+            args.worker_key
+        ),
+    };
+    let sender = match &args.sender_key {
+        Some(name) => store
+            .load(name, passphrase.as_deref())
+            .with_context(|| format!("loading the sender key {name:?}"))?,
+        None => store.load(&args.worker_key, passphrase.as_deref())?,
+    };
+    Ok(Some(MinerConfig {
+        id,
+        worker: Arc::new(worker),
+        sender: Arc::new(sender),
+    }))
 }
 
 /// Runs the daemon until it is told to stop.
@@ -49,6 +110,14 @@ async fn serve(repo: &Repo, args: DaemonArgs) -> anyhow::Result<()> {
         Network::Mainnet => NetworkParams::mainnet(),
         Network::Devnet => NetworkParams::devnet(),
     };
+    let chain = if args.no_chain {
+        None
+    } else {
+        Some(ChainConfig {
+            genesis: args.genesis.clone(),
+            miner: miner_config(repo, &args)?,
+        })
+    };
     let config = NodeConfig {
         repo: repo.root().to_path_buf(),
         params,
@@ -57,6 +126,7 @@ async fn serve(repo: &Repo, args: DaemonArgs) -> anyhow::Result<()> {
             allow_anonymous_read: args.api_anonymous_read,
             ..ApiConfig::default()
         },
+        chain,
     };
     let node = Node::start(config).await.context("starting the node")?;
     if !node.api_addr().ip().is_loopback() {

@@ -396,7 +396,7 @@ pub(crate) fn verified_sector(dir: &Path) -> anyhow::Result<(SectorMeta, SealPub
 }
 
 /// Reads a miner ID: an ID address of either network (`t01000`, `f01000`) or the bare ID.
-fn parse_miner_id(text: &str) -> anyhow::Result<u64> {
+pub(crate) fn parse_miner_id(text: &str) -> anyhow::Result<u64> {
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
         return text
             .parse()

@@ -28,7 +28,7 @@ impl Drop for Daemon {
 /// Starts `flowcoin daemon --api 127.0.0.1:0` and returns it with the URL it announced.
 fn start_daemon(repo: &Path) -> (Daemon, String) {
     let mut child = common::cmd(repo)
-        .args(["daemon", "--api", "127.0.0.1:0"])
+        .args(["daemon", "--no-chain", "--api", "127.0.0.1:0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

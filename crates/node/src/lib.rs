@@ -40,10 +40,11 @@
 pub mod auth;
 pub mod chain;
 pub mod client;
+pub mod miner;
 pub mod node;
 pub mod rpc;
 pub mod server;
 
 pub use client::ApiClient;
-pub use node::{Node, NodeConfig, NodeError, NodeState};
+pub use node::{ChainConfig, Node, NodeConfig, NodeError, NodeState};
 pub use server::{ApiConfig, ServeError, ServerHandle};

@@ -16,7 +16,11 @@ use std::sync::Arc;
 
 use flowcoin_types::NetworkParams;
 
+use std::sync::Mutex;
+
 use crate::auth::{JwtSecret, SecretError, secret_path};
+use crate::chain::{ChainService, ChainServiceError};
+use crate::miner::{MinerConfig, MinerService};
 use crate::server::{self, ApiConfig, ServeError, ServerHandle};
 
 /// Name of the file holding the running API's URL, in the data directory.
@@ -64,10 +68,21 @@ pub fn read_api_url(repo: &Path) -> Result<Option<String>, NodeError> {
 pub struct NodeConfig {
     /// The data directory (`$FLOWCOIN_PATH`).
     pub repo: PathBuf,
-    /// The network's constants.
+    /// The network's constants (replaced by the genesis's network when a chain runs).
     pub params: NetworkParams,
     /// The API server.
     pub api: ApiConfig,
+    /// The chain to run; `None` serves the API alone.
+    pub chain: Option<ChainConfig>,
+}
+
+/// The chain a node runs.
+#[derive(Debug, Clone, Default)]
+pub struct ChainConfig {
+    /// The genesis CAR to start from (needed on the first start only).
+    pub genesis: Option<PathBuf>,
+    /// Mine as this miner.
+    pub miner: Option<MinerConfig>,
 }
 
 /// Why the node could not start or stop.
@@ -80,6 +95,12 @@ pub enum NodeError {
     /// The API server could not start, or failed.
     #[error(transparent)]
     Serve(#[from] ServeError),
+    /// The block store could not be opened.
+    #[error("block store: {0}")]
+    Store(#[from] flowcoin_dag::store::StoreError),
+    /// The chain could not be opened.
+    #[error(transparent)]
+    Chain(#[from] ChainServiceError),
     /// The `api` file could not be written, read or removed.
     #[error("API file {path}: {source}")]
     ApiFile {
@@ -95,12 +116,40 @@ pub enum NodeError {
 pub struct NodeState {
     params: NetworkParams,
     jwt_secret: JwtSecret,
+    chain: Option<Arc<Mutex<ChainService>>>,
+    miner: Option<Arc<Mutex<MinerService>>>,
 }
 
 impl NodeState {
     /// State for a node on the network of `params`, signing API tokens with `jwt_secret`.
     pub fn new(params: NetworkParams, jwt_secret: JwtSecret) -> Self {
-        Self { params, jwt_secret }
+        Self {
+            params,
+            jwt_secret,
+            chain: None,
+            miner: None,
+        }
+    }
+
+    /// The same state with a chain (and optionally a miner) attached.
+    pub fn with_chain(
+        mut self,
+        chain: Arc<Mutex<ChainService>>,
+        miner: Option<Arc<Mutex<MinerService>>>,
+    ) -> Self {
+        self.chain = Some(chain);
+        self.miner = miner;
+        self
+    }
+
+    /// The chain service, if the node runs a chain.
+    pub fn chain(&self) -> Option<&Arc<Mutex<ChainService>>> {
+        self.chain.as_ref()
+    }
+
+    /// The miner service, if the node mines.
+    pub fn miner(&self) -> Option<&Arc<Mutex<MinerService>>> {
+        self.miner.as_ref()
     }
 
     /// The network's constants.
@@ -120,6 +169,8 @@ pub struct Node {
     state: Arc<NodeState>,
     api: ServerHandle,
     api_file: PathBuf,
+    stop_miner: Option<tokio::sync::watch::Sender<bool>>,
+    miner_task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Node {
@@ -130,7 +181,25 @@ impl Node {
     /// [`NodeError::ApiFile`].
     pub async fn start(config: NodeConfig) -> Result<Self, NodeError> {
         let jwt_secret = JwtSecret::load_or_create(&secret_path(&config.repo))?;
-        let state = Arc::new(NodeState::new(config.params, jwt_secret));
+        let mut state = NodeState::new(config.params, jwt_secret);
+        let mut mining = None;
+        if let Some(chain_config) = &config.chain {
+            let disk = Arc::new(flowcoin_dag::store::DiskStore::open(
+                config.repo.join("db"),
+            )?);
+            let service = ChainService::open(&config.repo, disk, chain_config.genesis.as_deref())?;
+            state.params = service.params().clone();
+            let chain = Arc::new(Mutex::new(service));
+            let miner = chain_config
+                .miner
+                .clone()
+                .map(|miner| Arc::new(Mutex::new(MinerService::new(miner, &config.repo))));
+            if let Some(miner) = &miner {
+                mining = Some((Arc::clone(&chain), Arc::clone(miner)));
+            }
+            state = state.with_chain(chain, miner);
+        }
+        let state = Arc::new(state);
         let api = server::serve(&config.api, Arc::clone(&state)).await?;
         let api_file = api_file(&config.repo);
         // On failure the handle is dropped, which stops the server.
@@ -140,10 +209,20 @@ impl Node {
                 source,
             },
         )?;
+        let (stop_miner, miner_task) = match mining {
+            Some((chain, miner)) => {
+                let (stop, stopped) = tokio::sync::watch::channel(false);
+                let task = tokio::spawn(crate::miner::run(chain, miner, stopped));
+                (Some(stop), Some(task))
+            }
+            None => (None, None),
+        };
         Ok(Self {
             state,
             api,
             api_file,
+            stop_miner,
+            miner_task,
         })
     }
 
@@ -168,6 +247,12 @@ impl Node {
     /// [`NodeError::ApiFile`] if the file cannot be removed (the services are stopped
     /// anyway), or the server's error.
     pub async fn stop(self) -> Result<(), NodeError> {
+        if let Some(stop) = &self.stop_miner {
+            let _ = stop.send(true);
+        }
+        if let Some(task) = self.miner_task {
+            let _ = task.await;
+        }
         let removed = match fs::remove_file(&self.api_file) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),

@@ -371,6 +371,7 @@ async fn node_files_and_tokens_survive_a_restart() {
             listen: "127.0.0.1:0".parse().unwrap(),
             ..ApiConfig::default()
         },
+        chain: None,
     };
     let first = Node::start(config.clone()).await.unwrap();
     let secret = secret_path(repo.path());

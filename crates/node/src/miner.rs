@@ -1,0 +1,317 @@
+//! The node's miner service: at every epoch, the miner's duties on the chain service.
+//!
+//! For the epoch `h` that wall-clock time has reached (`(now − genesis time) / epoch
+//! length`), when the head is below `h`:
+//!
+//! 1. the Window PoSt scheduler and the sealing pipeline look at the head's state; the
+//!    messages they need are signed by the miner's sending key and put in the pool;
+//! 2. the block producer runs the election for `h` on the head (null rounds in between if
+//!    epochs passed without a block) and, on a win, the block is accepted as the new head.
+//!
+//! Proving and sealing are CPU-bound: the service runs them on a blocking thread while it
+//! holds the chain service's lock, so API reads wait at most one epoch's work.
+
+use std::sync::{Arc, Mutex};
+
+use flowcoin_crypto::message::sign_message;
+use flowcoin_crypto::{SecretKey, bls};
+use flowcoin_miner::pipeline::{Pipeline, PipelineAction};
+use flowcoin_miner::producer::{ProduceInputs, produce_block};
+use flowcoin_miner::scheduler::{Action, PostScheduler};
+use flowcoin_miner::sectors::SectorStore;
+use flowcoin_state::actor::ActorId;
+use flowcoin_state::actor::miner::{
+    METHOD_DECLARE_FAULTS, METHOD_DECLARE_FAULTS_RECOVERED, METHOD_PRE_COMMIT_SECTOR,
+    METHOD_PROVE_COMMIT_SECTOR, METHOD_SUBMIT_WINDOWED_POST,
+};
+use flowcoin_state::state_tree::StateTree;
+use flowcoin_state::supply::circulating_supply;
+use flowcoin_types::message::to_cbor;
+use flowcoin_types::{Address, Message, TokenAmount};
+
+use crate::chain::ChainService;
+
+/// The tip the miner's own messages pay per unit of gas.
+const PREMIUM: TokenAmount = TokenAmount::from_atto(100_000);
+
+/// Who the node mines as.
+#[derive(Debug, Clone)]
+pub struct MinerConfig {
+    /// The miner actor.
+    pub id: ActorId,
+    /// The worker's BLS key (tickets, elections, block signatures).
+    pub worker: Arc<bls::SecretKey>,
+    /// The key that sends the miner's messages and pays their gas (the owner or the worker).
+    pub sender: Arc<SecretKey>,
+}
+
+/// The miner's sectors live under `<repo>/sectors`, parent caches under `<repo>/cache/parents`.
+pub fn sector_store(repo: &std::path::Path) -> SectorStore {
+    SectorStore::new(repo.join("sectors"), repo.join("cache").join("parents"))
+}
+
+/// What one epoch of mining did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EpochReport {
+    /// The epoch worked on.
+    pub height: u64,
+    /// Messages put in the pool.
+    pub messages: usize,
+    /// Whether a block was made.
+    pub block: bool,
+}
+
+/// The miner's state between epochs.
+pub struct MinerService {
+    config: MinerConfig,
+    sectors: SectorStore,
+    scheduler: PostScheduler,
+    pipeline: Pipeline,
+    /// Sectors asked for by `pledge`, sealed at the next epoch.
+    pledges: usize,
+}
+
+impl std::fmt::Debug for MinerService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MinerService")
+            .field("miner", &self.config.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why an epoch's work failed (logged; the next epoch tries again).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MinerError {
+    /// The chain failed.
+    #[error(transparent)]
+    Chain(#[from] crate::chain::ChainServiceError),
+    /// The chain store failed.
+    #[error(transparent)]
+    Store(#[from] flowcoin_chain::store::ChainError),
+    /// The state failed.
+    #[error(transparent)]
+    State(#[from] flowcoin_state::state_tree::StateError),
+    /// The circulating supply could not be read.
+    #[error(transparent)]
+    Supply(#[from] flowcoin_state::supply::SupplyQueryError),
+    /// The PoSt scheduler failed.
+    #[error(transparent)]
+    Scheduler(#[from] flowcoin_miner::scheduler::SchedulerError),
+    /// The pipeline failed.
+    #[error(transparent)]
+    Pipeline(#[from] flowcoin_miner::pipeline::PipelineError),
+    /// The producer failed.
+    #[error(transparent)]
+    Produce(#[from] flowcoin_miner::producer::ProduceError),
+    /// A message could not be made or was refused by the pool.
+    #[error("message: {0}")]
+    Message(String),
+}
+
+impl MinerService {
+    /// The service of `config.id` over the sectors of the repository at `repo`.
+    pub fn new(config: MinerConfig, repo: &std::path::Path) -> Self {
+        let sectors = sector_store(repo);
+        Self {
+            scheduler: PostScheduler::new(config.id, sectors.clone()),
+            pipeline: Pipeline::new(config.id, sectors.clone()),
+            config,
+            sectors,
+            pledges: 0,
+        }
+    }
+
+    /// The miner's ID.
+    pub fn id(&self) -> ActorId {
+        self.config.id
+    }
+
+    /// Asks for one more committed-capacity sector (sealed at the next epoch).
+    pub fn pledge(&mut self) {
+        self.pledges = self.pledges.saturating_add(1);
+    }
+
+    fn send(
+        &self,
+        chain: &mut ChainService,
+        method: u64,
+        params: Vec<u8>,
+        value: TokenAmount,
+    ) -> Result<(), MinerError> {
+        let from = self.config.sender.public_key().address();
+        let nonce = chain.mpool().next_nonce(&from).ok_or_else(|| {
+            MinerError::Message(format!("the sending key {from:?} has no account"))
+        })?;
+        let message = Message {
+            from,
+            to: Address::Id(self.config.id),
+            nonce,
+            value,
+            method,
+            params,
+            gas_limit: 1_000_000_000,
+            // Room for the base fee to rise for a few epochs, plus the tip.
+            gas_fee_cap: chain
+                .head_executed()?
+                .next_base_fee
+                .checked_mul(4)
+                .and_then(|fee| fee.checked_add(PREMIUM))
+                .unwrap_or(TokenAmount::MAX),
+            gas_premium: PREMIUM,
+            ..Message::default()
+        };
+        let signed = sign_message(&self.config.sender, &message)
+            .map_err(|e| MinerError::Message(e.to_string()))?;
+        chain
+            .push_message(signed)
+            .map_err(|e| MinerError::Message(e.to_string()))?;
+        Ok(())
+    }
+
+    /// Does the miner's work for epoch `height` on `chain`'s head.
+    pub fn work(
+        &mut self,
+        chain: &mut ChainService,
+        height: u64,
+    ) -> Result<EpochReport, MinerError> {
+        let mut report = EpochReport {
+            height,
+            ..EpochReport::default()
+        };
+        let head = chain.head()?;
+        if height <= head.height() {
+            return Ok(report);
+        }
+        let params = chain.params().clone();
+        let executed = chain.head_executed()?;
+        let disk = chain.store().blocks().disk();
+        let head_tree = StateTree::load(disk.clone(), &executed.state_root)?;
+        let circulating = circulating_supply(&head_tree, height)?;
+        let mut sends = Vec::new();
+        {
+            let randomness = chain.store().randomness(head.clone());
+            for _ in 0..std::mem::take(&mut self.pledges) {
+                self.pipeline.pledge(&head_tree, height, &randomness)?;
+            }
+            for action in self
+                .scheduler
+                .on_epoch(&head_tree, &params, height, &randomness)?
+            {
+                let (method, params) = match action {
+                    Action::SubmitPost(p) => (METHOD_SUBMIT_WINDOWED_POST, to_cbor("p", &p)),
+                    Action::DeclareFaults(p, _) => (METHOD_DECLARE_FAULTS, to_cbor("p", &p)),
+                    Action::DeclareRecoveries(p) => {
+                        (METHOD_DECLARE_FAULTS_RECOVERED, to_cbor("p", &p))
+                    }
+                };
+                sends.push((method, params, TokenAmount::ZERO));
+            }
+            for action in
+                self.pipeline
+                    .on_epoch(&head_tree, &params, height, circulating, &randomness)?
+            {
+                let (method, params, value) = match action {
+                    PipelineAction::PreCommit(p, v) => {
+                        (METHOD_PRE_COMMIT_SECTOR, to_cbor("p", &p), v)
+                    }
+                    PipelineAction::ProveCommit(p, v) => {
+                        (METHOD_PROVE_COMMIT_SECTOR, to_cbor("p", &p), v)
+                    }
+                };
+                sends.push((method, params, value));
+            }
+        }
+        for (method, params, value) in sends {
+            let params = params.map_err(|e| MinerError::Message(e.to_string()))?;
+            self.send(chain, method, params, value)?;
+            report.messages = report.messages.saturating_add(1);
+        }
+        let block = {
+            let store = chain.store();
+            let randomness = store.randomness(head.clone());
+            let lookback_root = store.lookback_state_root(&head, height)?;
+            let lookback = StateTree::load(disk, &lookback_root)?;
+            let weight = store
+                .meta(head.key())?
+                .map(|m| m.weight)
+                .unwrap_or_default();
+            let messages = chain
+                .mpool()
+                .select(params.block_gas_limit, executed.next_base_fee);
+            produce_block(ProduceInputs {
+                miner: self.config.id,
+                worker: &self.config.worker,
+                sectors: &self.sectors,
+                parent: &head,
+                parent_executed: &executed,
+                parent_weight: weight,
+                lookback: &lookback,
+                randomness: &randomness,
+                height,
+                params: &params,
+                messages,
+            })?
+        };
+        if let Some(block) = block {
+            report.block = chain.accept(&[block])?;
+        }
+        Ok(report)
+    }
+}
+
+/// The epoch wall-clock time `now` (seconds) falls in, for a chain that started at
+/// `genesis_time` with epochs of `epoch_secs`.
+pub fn epoch_at(now: u64, genesis_time: u64, epoch_secs: u64) -> u64 {
+    now.saturating_sub(genesis_time)
+        .checked_div(epoch_secs)
+        .unwrap_or(0)
+}
+
+/// Runs `miner` on `chain` until `stop` fires: wakes at each epoch boundary.
+pub async fn run(
+    chain: Arc<Mutex<ChainService>>,
+    miner: Arc<Mutex<MinerService>>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let (genesis_time, epoch_secs) = match chain.lock() {
+        Ok(c) => (
+            c.store().genesis().min_timestamp(),
+            c.params().epoch_duration.secs(),
+        ),
+        Err(_) => return,
+    };
+    loop {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let height = epoch_at(now, genesis_time, epoch_secs);
+        let chain2 = Arc::clone(&chain);
+        let miner2 = Arc::clone(&miner);
+        let result = tokio::task::spawn_blocking(move || {
+            let mut chain = chain2
+                .lock()
+                .map_err(|_| "chain lock poisoned".to_string())?;
+            let mut miner = miner2
+                .lock()
+                .map_err(|_| "miner lock poisoned".to_string())?;
+            miner.work(&mut chain, height).map_err(|e| e.to_string())
+        })
+        .await;
+        match result {
+            Ok(Ok(report)) if report.block => {
+                tracing::info!(height, messages = report.messages, "mined a block");
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(height, "mining: {e}"),
+            Err(e) => tracing::warn!(height, "mining task failed: {e}"),
+        }
+        let next = genesis_time.saturating_add(height.saturating_add(1).saturating_mul(epoch_secs));
+        let wait = next.saturating_sub(now).max(1);
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(wait)) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
