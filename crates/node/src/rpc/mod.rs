@@ -38,6 +38,7 @@ pub const METHOD_PERMISSIONS: &[(&str, Permission)] = &[
     ("Flowcoin.Version", Permission::Read),
     ("Flowcoin.AuthVerify", Permission::Read),
     ("Flowcoin.AuthNew", Permission::Admin),
+    ("Flowcoin.ChainHead", Permission::Read),
 ];
 
 /// The permission `method` needs, or `None` if there is no such method (refused).
@@ -66,6 +67,22 @@ pub struct VersionInfo {
 /// The `Flowcoin.*` API. `FlowcoinApiServer` is implemented by [`FlowcoinRpc`];
 /// `FlowcoinApiClient` is implemented for every jsonrpsee client, e.g.
 /// [`ApiClient`](crate::client::ApiClient).
+/// The head of the chain, as `Flowcoin.ChainHead` returns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct HeadInfo {
+    /// The head's epoch.
+    pub height: u64,
+    /// The CIDs of its blocks, in tipset order.
+    pub cids: Vec<String>,
+    /// Its weight (a decimal string: it may exceed 2^53).
+    pub weight: String,
+    /// The smallest timestamp of its blocks (seconds since the Unix epoch).
+    pub timestamp: u64,
+    /// The miners that made its blocks.
+    pub miners: Vec<String>,
+}
+
 #[rpc(server, client, namespace = "Flowcoin", namespace_separator = ".")]
 pub trait FlowcoinApi {
     /// The node's version, API version, network and epoch length (read).
@@ -79,6 +96,10 @@ pub trait FlowcoinApi {
     /// A new token granting `permission` and everything below it (admin).
     #[method(name = "AuthNew")]
     async fn auth_new(&self, permission: Permission) -> RpcResult<String>;
+
+    /// The head of the chain (an error when the node runs no chain).
+    #[method(name = "ChainHead")]
+    async fn chain_head(&self) -> RpcResult<HeadInfo>;
 }
 
 /// The API implementation: one per server, sharing the node's state.
@@ -118,6 +139,36 @@ impl FlowcoinApiServer for FlowcoinRpc {
     async fn auth_new(&self, permission: Permission) -> RpcResult<String> {
         auth::create_token(self.state.jwt_secret(), permission)
             .map_err(|e| ErrorObjectOwned::owned(INTERNAL_ERROR_CODE, e.to_string(), None::<()>))
+    }
+
+    async fn chain_head(&self) -> RpcResult<HeadInfo> {
+        let internal = |e: String| ErrorObjectOwned::owned(INTERNAL_ERROR_CODE, e, None::<()>);
+        let chain = self
+            .state
+            .chain()
+            .ok_or_else(|| internal("this node runs no chain (started with --no-chain)".into()))?;
+        let chain = chain
+            .lock()
+            .map_err(|_| internal("the chain service failed".into()))?;
+        let head = chain.head().map_err(|e| internal(e.to_string()))?;
+        let network = self.state.params().network;
+        let weight = chain
+            .store()
+            .meta(head.key())
+            .map_err(|e| internal(e.to_string()))?
+            .map(|m| m.weight.to_string())
+            .unwrap_or_default();
+        Ok(HeadInfo {
+            height: head.height(),
+            cids: head.key().0.iter().map(ToString::to_string).collect(),
+            weight,
+            timestamp: head.min_timestamp(),
+            miners: head
+                .blocks()
+                .iter()
+                .map(|b| b.miner.display(network).to_string())
+                .collect(),
+        })
     }
 }
 
