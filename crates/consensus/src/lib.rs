@@ -28,17 +28,23 @@
 //! - [`weight`](mod@weight): w(ts) = w(parent) + 256·log2P + ⌊256·log2P·ΣWinCount / 2E⌋.
 //! - [`block_sig`]: the worker's signature over the header's signing CID.
 //! - [`worker`]: the worker key address as a BLS public key.
+//! - [`validate`]: block validation as a whole (filecoin-spec §4.4) over a
+//!   [`ValidationContext`] the node implements over its chain store; one [`BlockError`]
+//!   variant per rule.
+//! - [`produce`]: the producer's side — run the election, have the caller prove the
+//!   challenged sector, fill and sign the header.
 //!
 //! Randomness is always drawn with the miner's ID address (DAG-CBOR) as entropy.
 //!
 //! **Departures from Filecoin.** Randomness comes from the chain's own tickets through
 //! `RandomnessSource`, not from the drand beacon (blocks carry no beacon entries). Power is
 //! raw-byte power, not quality-adjusted power (Flowcoin has no verified deals). The weight of a
-//! network without power is defined (log2P = 0). Which lookback state the election and the
-//! Winning PoSt sector set are read from is the block validator's business, as is eligibility
-//! (minimum power, slashing).
+//! network without power is defined (log2P = 0). The minimum power applies strictly, without
+//! Filecoin's "fewer than 4 miners meet it" exception, and there is no consensus-fault
+//! slashing yet ([`validate`] says which states each rule reads).
 //!
-//! Not here: block validation as a whole, tipset selection, mining loops, proving (the
+//! Not here: the chain store and tipset bookkeeping (`flowcoin-chain`, which this crate may
+//! not depend on: validation reads the chain through a trait), mining loops, proving (the
 //! producer runs `flowcoin_proofs::sdr::post::prove_winning` over its sector files).
 //!
 //! ```
@@ -78,6 +84,8 @@
 pub mod block_sig;
 mod draw;
 pub mod election;
+pub mod produce;
+pub mod validate;
 pub mod weight;
 pub mod wincount;
 pub mod winning_post;
@@ -88,7 +96,12 @@ pub use election::{
     ElectionError, ElectionPower, election_input, make_election_proof, make_ticket, ticket_input,
     verify_election_proof, verify_ticket,
 };
-pub use weight::{tipset_weight, weight};
+pub use produce::{
+    BlockInputs, ElectionWin, ProduceError, WinningPostTask, assemble_block, produce_block,
+    run_election,
+};
+pub use validate::{BlockError, ParentTipset, ValidationContext, validate_block};
+pub use weight::{compare_tipsets, tipset_weight, weight};
 pub use wincount::win_count;
 pub use winning_post::{
     WinningPostChallenge, WinningPostError, challenged_sector, verify_winning_post,

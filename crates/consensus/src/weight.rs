@@ -11,6 +11,9 @@
 //! win counts of the tipset's blocks and E the expected leaders per epoch. The second term is
 //! Lotus's `256·log2P·ΣWinCount·wRatio_num / (E·wRatio_den)` with `wRatio = 1/2`.
 //!
+//! The fork choice ([`compare_tipsets`]) takes the heavier tipset, and between equal weights
+//! the one with the smaller tickets.
+//!
 //! Every epoch with a tipset adds 256·log2P, and a tipset with more wins adds more, so
 //! the chain with more blocks and more power behind it is heavier.
 //!
@@ -20,12 +23,14 @@
 //! without bound (it cannot get there: an epoch adds 256·log2P·(1 + ΣWinCount/2E) ≤
 //! 256·127·(1 + blocks·3/2)).
 
+use std::cmp::Ordering;
+
 use flowcoin_dag::store::Blockstore;
 use flowcoin_state::actor::power::power_state;
 use flowcoin_state::state_tree::{StateError, StateTree};
 use flowcoin_types::StoragePower;
 use flowcoin_types::block::ChainWeight;
-use flowcoin_types::tipset::Tipset;
+use flowcoin_types::tipset::{Tipset, ticket_digest};
 
 /// ⌊log₂ P⌋ = bitlen(P) − 1, and 0 for P = 0.
 pub fn log2_power(total_power: StoragePower) -> u32 {
@@ -88,6 +93,22 @@ pub fn weight_power<S: Blockstore>(
     Ok(power_state(parent_state)?.total_raw_power)
 }
 
+/// Fork choice between two tipsets of known weights: [`Ordering::Greater`] when `a` should be
+/// the head rather than `b`. The heavier wins; between equal weights, the tipset whose ticket
+/// digests, smallest first, are smaller (Lotus compares the smallest ticket, then the next).
+pub fn compare_tipsets(
+    a_weight: ChainWeight,
+    a: &Tipset,
+    b_weight: ChainWeight,
+    b: &Tipset,
+) -> Ordering {
+    a_weight.cmp(&b_weight).then_with(|| {
+        // Blocks are in ticket-digest order already.
+        let digests = |t: &Tipset| t.blocks().iter().map(ticket_digest).collect::<Vec<_>>();
+        digests(b).cmp(&digests(a))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,6 +146,56 @@ mod tests {
         assert_eq!(weight_increment(StoragePower(0), 4, 5), 0);
         // E = 0: no election term.
         assert_eq!(weight_increment(StoragePower(2048), 4, 0), 2816);
+    }
+
+    #[test]
+    fn the_heavier_tipset_wins_and_equal_weights_go_to_the_smaller_tickets() {
+        use flowcoin_types::Address;
+        use flowcoin_types::TokenAmount;
+        use flowcoin_types::block::{BlockHeader, ElectionProof, Ticket};
+        use flowcoin_types::message::{Bytes, cbor_cid};
+
+        let block = |ticket: u8| BlockHeader {
+            miner: Address::Id(1000 + u64::from(ticket)),
+            ticket: Ticket {
+                vrf_proof: Bytes(vec![ticket; 96]),
+            },
+            election_proof: ElectionProof {
+                win_count: 1,
+                vrf_proof: Bytes(Vec::new()),
+            },
+            win_post_proof: Bytes(Vec::new()),
+            parents: vec![cbor_cid(b"p")],
+            parent_weight: ChainWeight(0),
+            height: 1,
+            parent_state_root: cbor_cid(b"s"),
+            parent_message_receipts: cbor_cid(b"r"),
+            messages: cbor_cid(b"m"),
+            timestamp: 0,
+            parent_base_fee: TokenAmount::ZERO,
+            block_sig: Bytes(Vec::new()),
+        };
+        let tipset = |tickets: &[u8]| Tipset::new(tickets.iter().map(|&t| block(t)).collect());
+        // Three ticket bytes in the order of their digests: t[0] < t[1] < t[2].
+        let mut t = [1u8, 2, 3];
+        t.sort_by_key(|&b| ticket_digest(&block(b)));
+        let (first, second) = (tipset(&[t[0]]).unwrap(), tipset(&[t[1]]).unwrap());
+        let w = ChainWeight(5);
+        assert_eq!(compare_tipsets(w, &first, w, &second), Ordering::Greater);
+        assert_eq!(compare_tipsets(w, &second, w, &first), Ordering::Less);
+        assert_eq!(compare_tipsets(w, &first, w, &first), Ordering::Equal);
+        // Weight first, whatever the tickets.
+        assert_eq!(
+            compare_tipsets(ChainWeight(6), &second, w, &first),
+            Ordering::Greater
+        );
+        // Same smallest ticket: the next smallest decides.
+        let with_second = tipset(&[t[0], t[1]]).unwrap();
+        let with_third = tipset(&[t[0], t[2]]).unwrap();
+        assert_eq!(
+            compare_tipsets(w, &with_second, w, &with_third),
+            Ordering::Greater
+        );
     }
 
     #[test]

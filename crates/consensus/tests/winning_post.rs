@@ -4,7 +4,7 @@
 //! whole of a block's consensus fields: ticket, election proof, Winning PoSt, signature,
 //! weight.
 
-use std::path::{Path, PathBuf};
+mod support;
 
 use flowcoin_consensus::block_sig::{sign_block, verify_block_signature};
 use flowcoin_consensus::election::{
@@ -18,11 +18,9 @@ use flowcoin_consensus::winning_post::{
 use flowcoin_crypto::bls;
 use flowcoin_crypto::randomness::FixedRandomness;
 use flowcoin_dag::store::MemoryBlockstore;
-use flowcoin_proofs::sdr::params::{RegisteredSealProof, SealProofVersion};
 use flowcoin_proofs::sdr::post::{
     PostProof, PostVerifyError, PrivateSector, PublicSector, prove_winning,
 };
-use flowcoin_proofs::sdr::seal::{NoProgress, SealInputs, SealedSector, SectorCache, seal};
 use flowcoin_state::actor::miner::{
     self, GenesisMiner, GenesisSector, miner_state, provable_sectors,
 };
@@ -33,8 +31,7 @@ use flowcoin_types::block::{BlockHeader, ChainWeight};
 use flowcoin_types::message::{Bytes, cbor_cid};
 use flowcoin_types::tipset::Tipset;
 use flowcoin_types::{Address, NetworkParams, SectorSize, StoragePower, TokenAmount};
-
-const SIZE: SectorSize = SectorSize::Size2KiB;
+use support::{SIZE, seal_sector};
 
 type Tree = StateTree<MemoryBlockstore>;
 
@@ -44,46 +41,6 @@ fn add_account(tree: &mut Tree, address: Address) -> ActorId {
     tree.set_actor(id, ActorState::new(ActorCode::Account, head))
         .unwrap();
     id
-}
-
-/// Seals sector `number` of miner `miner` with data depending on `number`.
-fn seal_sector(dir: &Path, miner: ActorId, number: u64) -> (SealedSector, PrivateSector) {
-    let sub = dir.join(format!("sector-{number}"));
-    std::fs::create_dir_all(&sub).unwrap();
-    let unsealed = sub.join("unsealed");
-    // Fr32-valid data: every 32-byte node below the field modulus.
-    let mut data: Vec<u8> = (0..SIZE.bytes())
-        .map(|i| ((i * 7 + number * 13) % 251) as u8)
-        .collect();
-    for node in data.chunks_mut(32) {
-        node[31] &= 0x3f;
-    }
-    std::fs::write(&unsealed, &data).unwrap();
-    let inputs = SealInputs {
-        proof: RegisteredSealProof::new(SIZE, SealProofVersion::V1_1).unwrap(),
-        prover_id: miner::prover_id(miner),
-        sector_number: number,
-        ticket: [number as u8 + 1; 32],
-    };
-    let cache = SectorCache::new(sub.join("cache"));
-    let replica: PathBuf = sub.join("sealed");
-    let sealed = seal(
-        &inputs,
-        &unsealed,
-        &replica,
-        &cache,
-        &dir.join("parents"),
-        &mut NoProgress,
-    )
-    .unwrap();
-    let private = PrivateSector {
-        sector_number: number,
-        replica,
-        tree_r: cache.tree_r(),
-        comm_c: sealed.comm_c,
-        comm_r_last: sealed.comm_r_last,
-    };
-    (sealed, private)
 }
 
 /// A state with one genesis miner holding two sealed 2 KiB sectors.
