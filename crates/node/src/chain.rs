@@ -17,13 +17,17 @@ use cid::Cid;
 use flowcoin_chain::genesis::{self, GenesisBlock};
 use flowcoin_chain::mpool::{AddError, Added, HeadState, Mpool, MpoolConfig};
 use flowcoin_chain::store::{ChainBlocks, ChainError, ChainStore, Executed, Weigher};
+use flowcoin_consensus::validate::{
+    BlockError, ContextError, ParentTipset, ValidationContext, validate_block,
+};
+use flowcoin_crypto::randomness::RandomnessSource;
 use flowcoin_dag::store::{
     BlockSink, Blockstore, DiskStore, PinInfo, PinKind, StoreError, now_secs,
 };
 use flowcoin_state::gas::GasSchedule;
 use flowcoin_state::state_tree::StateTree;
 use flowcoin_types::block::ChainWeight;
-use flowcoin_types::tipset::Tipset;
+use flowcoin_types::tipset::{Tipset, TipsetKey};
 use flowcoin_types::{NetworkParams, SignedMessage, StoragePower};
 
 /// The repository's block store, with the blocks not yet written.
@@ -175,6 +179,76 @@ pub enum ChainServiceError {
     /// The state could not be read.
     #[error(transparent)]
     State(#[from] flowcoin_state::state_tree::StateError),
+    /// A block breaks a consensus rule.
+    #[error("block {cid} is invalid: {source}")]
+    InvalidBlock {
+        /// The block.
+        cid: String,
+        /// The rule it breaks.
+        #[source]
+        source: BlockError,
+    },
+}
+
+/// Block validation's view of the node's chain.
+struct Validation<'a> {
+    store: &'a ChainStore<NodeBlocks>,
+    gas: &'a GasSchedule,
+}
+
+impl ValidationContext for Validation<'_> {
+    fn params(&self) -> &NetworkParams {
+        self.store.params()
+    }
+
+    fn gas(&self) -> &GasSchedule {
+        self.gas
+    }
+
+    fn now(&self) -> u64 {
+        now_secs()
+    }
+
+    fn blockstore(&self) -> &dyn Blockstore {
+        self.store.blocks()
+    }
+
+    fn parent(&self, key: &TipsetKey) -> Result<Option<ParentTipset>, ContextError> {
+        parent_tipset(self.store, key).map_err(|e| e.to_string().into())
+    }
+
+    fn lookback_state_root(&self, parent: &Tipset, height: u64) -> Result<Cid, ContextError> {
+        self.store
+            .lookback_state_root(parent, height)
+            .map_err(|e| e.to_string().into())
+    }
+
+    fn randomness<'a>(
+        &'a self,
+        parent: &Tipset,
+    ) -> Result<Box<dyn RandomnessSource + 'a>, ContextError> {
+        Ok(Box::new(self.store.randomness(parent.clone())))
+    }
+}
+
+/// The tipset of `key` with its weight and execution results, if known and executed.
+pub fn parent_tipset(
+    store: &ChainStore<NodeBlocks>,
+    key: &TipsetKey,
+) -> Result<Option<ParentTipset>, ChainError> {
+    let Some(meta) = store.meta(key)? else {
+        return Ok(None);
+    };
+    let Some(executed) = meta.executed else {
+        return Ok(None);
+    };
+    Ok(Some(ParentTipset {
+        tipset: store.load_tipset(key)?,
+        weight: meta.weight,
+        state_root: executed.state_root,
+        receipts: executed.receipts,
+        next_base_fee: executed.next_base_fee,
+    }))
 }
 
 /// Where the chain index lives.
@@ -329,12 +403,29 @@ impl ChainService {
         self.mpool.add(message)
     }
 
-    /// Stores `blocks` (each with its messages), forms their tipset, executes it and makes it
-    /// the head if it is heavier than the current one. Returns whether the head moved.
+    /// Validates `blocks` (each with its messages), stores them, forms their tipset, executes it
+    /// and makes it the head if it is heavier than the current one. Returns whether the head
+    /// moved.
     pub fn accept(
         &mut self,
         blocks: &[(flowcoin_types::block::BlockHeader, Vec<SignedMessage>)],
     ) -> Result<bool, ChainServiceError> {
+        // Every block is checked against the consensus rules before anything is stored.
+        let validation = Validation {
+            store: &self.store,
+            gas: &self.gas,
+        };
+        for (header, messages) in blocks {
+            validate_block(header, messages, &validation).map_err(|source| {
+                ChainServiceError::InvalidBlock {
+                    cid: header
+                        .cid()
+                        .map(|c| c.to_string())
+                        .unwrap_or_else(|_| "?".into()),
+                    source,
+                }
+            })?;
+        }
         for (header, messages) in blocks {
             self.store.put_block(header, messages)?;
         }

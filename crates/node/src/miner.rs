@@ -13,10 +13,11 @@
 
 use std::sync::{Arc, Mutex};
 
+use flowcoin_consensus::produce::{BlockInputs, ProduceError};
 use flowcoin_crypto::message::sign_message;
 use flowcoin_crypto::{SecretKey, bls};
 use flowcoin_miner::pipeline::{Pipeline, PipelineAction};
-use flowcoin_miner::producer::{ProduceInputs, produce_block};
+use flowcoin_miner::producer::produce_block;
 use flowcoin_miner::scheduler::{Action, PostScheduler};
 use flowcoin_miner::sectors::SectorStore;
 use flowcoin_state::actor::ActorId;
@@ -103,7 +104,7 @@ pub enum MinerError {
     Pipeline(#[from] flowcoin_miner::pipeline::PipelineError),
     /// The producer failed.
     #[error(transparent)]
-    Produce(#[from] flowcoin_miner::producer::ProduceError),
+    Produce(#[from] ProduceError),
     /// A message could not be made or was refused by the pool.
     #[error("message: {0}")]
     Message(String),
@@ -231,27 +232,29 @@ impl MinerService {
             let store = chain.store();
             let randomness = store.randomness(head.clone());
             let lookback_root = store.lookback_state_root(&head, height)?;
-            let lookback = StateTree::load(disk, &lookback_root)?;
-            let weight = store
-                .meta(head.key())?
-                .map(|m| m.weight)
-                .unwrap_or_default();
+            let lookback = StateTree::load(disk.clone(), &lookback_root)?;
+            let parent_state = StateTree::load(disk, &executed.state_root)?;
+            let parent = crate::chain::parent_tipset(store, head.key())?
+                .ok_or_else(|| MinerError::Message("the head is not executed".into()))?;
             let messages = chain
                 .mpool()
                 .select(params.block_gas_limit, executed.next_base_fee);
-            produce_block(ProduceInputs {
+            let inputs = BlockInputs {
+                params: &params,
+                parent: &parent,
+                parent_state: &parent_state,
+                lookback_state: &lookback,
+                randomness: &randomness,
                 miner: self.config.id,
                 worker: &self.config.worker,
-                sectors: &self.sectors,
-                parent: &head,
-                parent_executed: &executed,
-                parent_weight: weight,
-                lookback: &lookback,
-                randomness: &randomness,
                 height,
-                params: &params,
-                messages,
-            })?
+            };
+            match produce_block(&inputs, &self.sectors, messages) {
+                Ok(block) => block,
+                // Not eligible (power below the minimum, fee debt): no block, not an error.
+                Err(ProduceError::Ineligible { .. }) => None,
+                Err(e) => return Err(e.into()),
+            }
         };
         if let Some(block) = block {
             report.block = chain.accept(&[block])?;
