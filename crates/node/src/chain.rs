@@ -186,7 +186,7 @@ pub enum ChainServiceError {
         cid: String,
         /// The rule it breaks.
         #[source]
-        source: BlockError,
+        source: Box<BlockError>,
     },
 }
 
@@ -422,7 +422,7 @@ impl ChainService {
                         .cid()
                         .map(|c| c.to_string())
                         .unwrap_or_else(|_| "?".into()),
-                    source,
+                    source: Box::new(source),
                 }
             })?;
         }
