@@ -93,8 +93,16 @@ fn miner_config(repo: &Repo, args: &DaemonArgs) -> anyhow::Result<Option<MinerCo
     }))
 }
 
-/// Runs the daemon until it is told to stop.
+/// Runs the daemon until it is told to stop. Logs go to stderr, filtered by `RUST_LOG`
+/// (default `info`).
 pub fn run(repo: &Repo, args: DaemonArgs) -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // A second initialisation (tests running the daemon in-process) keeps the first.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
