@@ -403,6 +403,28 @@ impl ChainService {
         self.mpool.add(message)
     }
 
+    /// Checks `header` and its `messages` against every consensus rule on this node's chain
+    /// (its parent must be known and executed).
+    pub fn validate(
+        &self,
+        header: &flowcoin_types::block::BlockHeader,
+        messages: &[SignedMessage],
+    ) -> Result<(), ChainServiceError> {
+        let validation = Validation {
+            store: &self.store,
+            gas: &self.gas,
+        };
+        validate_block(header, messages, &validation).map_err(|source| {
+            ChainServiceError::InvalidBlock {
+                cid: header
+                    .cid()
+                    .map(|c| c.to_string())
+                    .unwrap_or_else(|_| "?".into()),
+                source: Box::new(source),
+            }
+        })
+    }
+
     /// Validates `blocks` (each with its messages), stores them, forms their tipset, executes it
     /// and makes it the head if it is heavier than the current one. Returns whether the head
     /// moved.
@@ -411,20 +433,8 @@ impl ChainService {
         blocks: &[(flowcoin_types::block::BlockHeader, Vec<SignedMessage>)],
     ) -> Result<bool, ChainServiceError> {
         // Every block is checked against the consensus rules before anything is stored.
-        let validation = Validation {
-            store: &self.store,
-            gas: &self.gas,
-        };
         for (header, messages) in blocks {
-            validate_block(header, messages, &validation).map_err(|source| {
-                ChainServiceError::InvalidBlock {
-                    cid: header
-                        .cid()
-                        .map(|c| c.to_string())
-                        .unwrap_or_else(|_| "?".into()),
-                    source: Box::new(source),
-                }
-            })?;
+            self.validate(header, messages)?;
         }
         for (header, messages) in blocks {
             self.store.put_block(header, messages)?;
