@@ -23,6 +23,9 @@ use crate::token::TokenAmount;
 /// 32 GiB sector's 66 openings stays far below).
 pub const MAX_BLOCK_HEADER_BYTES: usize = 1 << 20;
 
+/// The most messages a block may list (Filecoin's `BlockMessageLimit`).
+pub const MAX_BLOCK_MESSAGES: usize = 10_000;
+
 /// A chain weight: an unsigned big integer on chain (the byte form of [`TokenAmount`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ChainWeight(pub u128);

@@ -39,7 +39,7 @@ impl Default for MpoolConfig {
             max_message_bytes: MAX_SIGNED_MESSAGE_BYTES,
             max_nonce_gap: 4,
             replace_by_fee: Ratio::new(5, 4),
-            max_block_messages: 10_000,
+            max_block_messages: flowcoin_types::block::MAX_BLOCK_MESSAGES,
         }
     }
 }

@@ -62,8 +62,7 @@ const TIPSETS: TableDefinition<'_, &[u8], &[u8]> = TableDefinition::new("tipsets
 const CANONICAL: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("canonical");
 const META: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("meta");
 
-/// The most messages a block may list.
-pub const MAX_BLOCK_MESSAGES: usize = 10_000;
+pub use flowcoin_types::block::MAX_BLOCK_MESSAGES;
 /// The largest tipset metadata or message list read back.
 const MAX_INDEX_VALUE: usize = 1 << 20;
 

@@ -90,8 +90,7 @@ use crate::block_sig::verify_block_signature;
 use crate::election::{ElectionError, verify_election_proof, verify_ticket};
 use crate::winning_post::{WinningPostChallenge, WinningPostError, verify_winning_post};
 
-/// The most messages a block may carry (Lotus `BlockMessageLimit`; the chain store's limit).
-pub const MAX_BLOCK_MESSAGES: usize = 10_000;
+pub use flowcoin_types::block::MAX_BLOCK_MESSAGES;
 
 /// How far ahead of the local clock a block's timestamp may be (Lotus
 /// `AllowableClockDriftSecs`).
