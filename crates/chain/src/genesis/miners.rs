@@ -195,6 +195,13 @@ pub(super) fn validate_miners(
             }
         }
     }
+    // With miners, at least one must be able to win blocks, or the chain never starts.
+    let min = StoragePower::from_bytes(params.min_miner_power);
+    if !template.miners.is_empty() && template.miners.iter().all(|m| m.raw_power() < min) {
+        return Err(GenesisError::NoEligibleMiner {
+            min_power: params.min_miner_power,
+        });
+    }
     Ok(())
 }
 

@@ -202,6 +202,14 @@ pub enum GenesisError {
         /// What they add up to (`None` if the sum overflowed).
         total: TokenAmountOrOverflow,
     },
+    /// No genesis miner has the minimum power to win blocks.
+    #[error(
+        "no genesis miner reaches the minimum power of {min_power} bytes, so none could win a block: give one miner enough sectors"
+    )]
+    NoEligibleMiner {
+        /// The network's minimum miner power.
+        min_power: u64,
+    },
     /// The template lists more miners than genesis creates.
     #[error(
         "the template lists {found} miners; genesis creates at most {MAX_GENESIS_MINERS} (start the others after genesis)"

@@ -363,3 +363,15 @@ fn bad_miners_are_refused_clearly() {
     assert_eq!(report.miners[1].raw_power, StoragePower::ZERO);
     assert_eq!(report.power.miners_above_min, 1);
 }
+
+#[test]
+fn a_genesis_whose_miners_cannot_win_is_refused() {
+    let mut params = NetworkParams::devnet();
+    params.min_miner_power = 1 << 40;
+    let template = with_miners();
+    let mut store = MemoryBlockstore::new();
+    assert!(matches!(
+        build_genesis(&template, &params, &mut store),
+        Err(GenesisError::NoEligibleMiner { .. })
+    ));
+}
