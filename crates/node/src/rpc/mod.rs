@@ -12,8 +12,36 @@
 //! | `Flowcoin.Version` | read | none | [`VersionInfo`] |
 //! | `Flowcoin.AuthVerify` | read | none | the caller's permissions, e.g. `["read","write"]` |
 //! | `Flowcoin.AuthNew` | admin | `["read"\|"write"\|"sign"\|"admin"]` | a new token (string) |
+//! | `Flowcoin.ChainHead` | read | none | [`HeadInfo`] |
+//! | `Flowcoin.ChainGetTipSetByHeight` | read | `[height]` | [`HeadInfo`] |
+//! | `Flowcoin.ChainGetBlock` | read | `[cid]` | [`BlockInfo`] |
+//! | `Flowcoin.ChainGetMessage` | read | `[cid]` | [`MessageInfo`] |
+//! | `Flowcoin.ChainGetReceipt` | read | `[cid]` | [`ReceiptInfo`] or null |
+//! | `Flowcoin.StateSearchMsg` | read | `[cid]` | [`MsgLookup`] or null |
+//! | `Flowcoin.StateGetActor` | read | `[address]` | [`ActorInfo`] |
+//! | `Flowcoin.StateLookupID` | read | `[address]` | the ID address |
+//! | `Flowcoin.WalletBalance` | read | `[address]` | attoFLW (decimal string) |
+//! | `Flowcoin.StatePower` | read | none | [`NetworkPower`] |
+//! | `Flowcoin.StateMinerPower` | read | `[miner]` | [`MinerPowerInfo`] |
+//! | `Flowcoin.StateMinerInfo` | read | `[miner]` | [`MinerInfo`] |
+//! | `Flowcoin.StateMinerSectors` | read | `[miner]` | [`MinerSectors`] |
+//! | `Flowcoin.StateMinerProvingDeadline` | read | `[miner]` | [`ProvingDeadline`] |
+//! | `Flowcoin.StateCirculatingSupply` | read | none | [`SupplyInfo`] |
+//! | `Flowcoin.MpoolGetNonce` | read | `[address]` | the sender's next nonce |
+//! | `Flowcoin.MpoolPending` | read | none | [`MessageInfo`]s |
+//! | `Flowcoin.MpoolPush` | write | `[hex of the signed message's DAG-CBOR]` | its CID |
+//! | `Flowcoin.MinerAddress` | read | none | the node's miner, or null |
+//! | `Flowcoin.MinerPledge` | write | none | the miner that will seal a sector |
+//!
+//! Chain, state and pool methods fail with [`errors::UNAVAILABLE_CODE`] on a node without a
+//! chain; the other codes are in [`errors`]. They run on a blocking thread: the chain service
+//! is locked while the miner works on an epoch, and reading the store is disk I/O.
 
+mod chain_api;
+pub mod errors;
 pub mod guard;
+mod state_api;
+pub mod types;
 
 use std::sync::Arc;
 
@@ -25,13 +53,21 @@ use jsonrpsee::types::error::INTERNAL_ERROR_CODE;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{self, Permission};
+use crate::chain::ChainService;
 use crate::node::NodeState;
 
+pub use chain_api::SEARCH_FINALITIES;
+use errors::{internal, parse_address, parse_cid};
 use guard::Caller;
+use state_api::HeadView;
+pub use types::{
+    ActorInfo, BlockInfo, HeadInfo, MessageInfo, MinerInfo, MinerPowerInfo, MinerSectors,
+    MsgLookup, NetworkPower, PreCommitInfo, ProvingDeadline, ReceiptInfo, SectorInfo, SupplyInfo,
+};
 
 /// The API's version, reported by `Flowcoin.Version` (semver: a new minor adds methods, a new
 /// major changes or removes some).
-pub const API_VERSION: &str = "0.1.0";
+pub const API_VERSION: &str = "0.2.0";
 
 /// The permission each method needs: the only place it is declared.
 pub const METHOD_PERMISSIONS: &[(&str, Permission)] = &[
@@ -39,6 +75,25 @@ pub const METHOD_PERMISSIONS: &[(&str, Permission)] = &[
     ("Flowcoin.AuthVerify", Permission::Read),
     ("Flowcoin.AuthNew", Permission::Admin),
     ("Flowcoin.ChainHead", Permission::Read),
+    ("Flowcoin.ChainGetTipSetByHeight", Permission::Read),
+    ("Flowcoin.ChainGetBlock", Permission::Read),
+    ("Flowcoin.ChainGetMessage", Permission::Read),
+    ("Flowcoin.ChainGetReceipt", Permission::Read),
+    ("Flowcoin.StateSearchMsg", Permission::Read),
+    ("Flowcoin.StateGetActor", Permission::Read),
+    ("Flowcoin.StateLookupID", Permission::Read),
+    ("Flowcoin.WalletBalance", Permission::Read),
+    ("Flowcoin.StatePower", Permission::Read),
+    ("Flowcoin.StateMinerPower", Permission::Read),
+    ("Flowcoin.StateMinerInfo", Permission::Read),
+    ("Flowcoin.StateMinerSectors", Permission::Read),
+    ("Flowcoin.StateMinerProvingDeadline", Permission::Read),
+    ("Flowcoin.StateCirculatingSupply", Permission::Read),
+    ("Flowcoin.MpoolGetNonce", Permission::Read),
+    ("Flowcoin.MpoolPending", Permission::Read),
+    ("Flowcoin.MpoolPush", Permission::Write),
+    ("Flowcoin.MinerAddress", Permission::Read),
+    ("Flowcoin.MinerPledge", Permission::Write),
 ];
 
 /// The permission `method` needs, or `None` if there is no such method (refused).
@@ -67,22 +122,6 @@ pub struct VersionInfo {
 /// The `Flowcoin.*` API. `FlowcoinApiServer` is implemented by [`FlowcoinRpc`];
 /// `FlowcoinApiClient` is implemented for every jsonrpsee client, e.g.
 /// [`ApiClient`](crate::client::ApiClient).
-/// The head of the chain, as `Flowcoin.ChainHead` returns it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct HeadInfo {
-    /// The head's epoch.
-    pub height: u64,
-    /// The CIDs of its blocks, in tipset order.
-    pub cids: Vec<String>,
-    /// Its weight (a decimal string: it may exceed 2^53).
-    pub weight: String,
-    /// The smallest timestamp of its blocks (seconds since the Unix epoch).
-    pub timestamp: u64,
-    /// The miners that made its blocks.
-    pub miners: Vec<String>,
-}
-
 #[rpc(server, client, namespace = "Flowcoin", namespace_separator = ".")]
 pub trait FlowcoinApi {
     /// The node's version, API version, network and epoch length (read).
@@ -97,9 +136,91 @@ pub trait FlowcoinApi {
     #[method(name = "AuthNew")]
     async fn auth_new(&self, permission: Permission) -> RpcResult<String>;
 
-    /// The head of the chain (an error when the node runs no chain).
+    /// The head of the chain, with the base fee its children pay (read).
     #[method(name = "ChainHead")]
     async fn chain_head(&self) -> RpcResult<HeadInfo>;
+
+    /// The head chain's tipset at `height`, or the last one before it when `height` is a
+    /// null round; an error above the head (read).
+    #[method(name = "ChainGetTipSetByHeight")]
+    async fn chain_get_tipset_by_height(&self, height: u64) -> RpcResult<HeadInfo>;
+
+    /// A block header by CID (read).
+    #[method(name = "ChainGetBlock")]
+    async fn chain_get_block(&self, cid: String) -> RpcResult<BlockInfo>;
+
+    /// A signed message by CID, from the chain or the pool (read).
+    #[method(name = "ChainGetMessage")]
+    async fn chain_get_message(&self, cid: String) -> RpcResult<MessageInfo>;
+
+    /// The receipt of an executed message, or null if it is not (yet) on the head's chain
+    /// within the search bound (read).
+    #[method(name = "ChainGetReceipt")]
+    async fn chain_get_receipt(&self, cid: String) -> RpcResult<Option<ReceiptInfo>>;
+
+    /// Where a message was executed and its receipt, or null if it is not (yet) on the
+    /// head's chain within `finality × SEARCH_FINALITIES` epochs of the head (read).
+    #[method(name = "StateSearchMsg")]
+    async fn state_search_msg(&self, cid: String) -> RpcResult<Option<MsgLookup>>;
+
+    /// An actor in the head's state (read).
+    #[method(name = "StateGetActor")]
+    async fn state_get_actor(&self, address: String) -> RpcResult<ActorInfo>;
+
+    /// The ID address an address resolves to in the head's state (read).
+    #[method(name = "StateLookupID")]
+    async fn state_lookup_id(&self, address: String) -> RpcResult<String>;
+
+    /// The balance of an address in attoFLW; `"0"` for one the state does not know (read).
+    #[method(name = "WalletBalance")]
+    async fn wallet_balance(&self, address: String) -> RpcResult<String>;
+
+    /// The network's power totals (read).
+    #[method(name = "StatePower")]
+    async fn state_power(&self) -> RpcResult<NetworkPower>;
+
+    /// A miner's power and the network's totals (read).
+    #[method(name = "StateMinerPower")]
+    async fn state_miner_power(&self, miner: String) -> RpcResult<MinerPowerInfo>;
+
+    /// A miner's keys, sector size and balances (read).
+    #[method(name = "StateMinerInfo")]
+    async fn state_miner_info(&self, miner: String) -> RpcResult<MinerInfo>;
+
+    /// A miner's live and pre-committed sectors (read).
+    #[method(name = "StateMinerSectors")]
+    async fn state_miner_sectors(&self, miner: String) -> RpcResult<MinerSectors>;
+
+    /// The miner's deadline open at the head's epoch (read).
+    #[method(name = "StateMinerProvingDeadline")]
+    async fn state_miner_proving_deadline(&self, miner: String) -> RpcResult<ProvingDeadline>;
+
+    /// The circulating supply and what is outside it (read).
+    #[method(name = "StateCirculatingSupply")]
+    async fn state_circulating_supply(&self) -> RpcResult<SupplyInfo>;
+
+    /// The nonce the sender's next message should have: its nonce on chain plus its pending
+    /// messages (read).
+    #[method(name = "MpoolGetNonce")]
+    async fn mpool_get_nonce(&self, address: String) -> RpcResult<u64>;
+
+    /// Adds a signed message, given as the hex of its DAG-CBOR, to the pool; returns its CID
+    /// (write).
+    #[method(name = "MpoolPush")]
+    async fn mpool_push(&self, signed_message: String) -> RpcResult<String>;
+
+    /// Every message in the pool, by sender, then nonce (read).
+    #[method(name = "MpoolPending")]
+    async fn mpool_pending(&self) -> RpcResult<Vec<MessageInfo>>;
+
+    /// The miner this node mines as, or null (read).
+    #[method(name = "MinerAddress")]
+    async fn miner_address(&self) -> RpcResult<Option<String>>;
+
+    /// Asks the node's miner to seal one more committed-capacity sector at the next epoch;
+    /// returns the miner's address (write).
+    #[method(name = "MinerPledge")]
+    async fn miner_pledge(&self) -> RpcResult<String>;
 }
 
 /// The API implementation: one per server, sharing the node's state.
@@ -112,6 +233,56 @@ impl FlowcoinRpc {
     /// The API over `state`.
     pub fn new(state: Arc<NodeState>) -> Self {
         Self { state }
+    }
+
+    /// Runs `work` on the chain service, locked, on a blocking thread.
+    async fn on_chain<T, F>(&self, work: F) -> RpcResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut ChainService) -> RpcResult<T> + Send + 'static,
+    {
+        let chain = Arc::clone(self.state.chain().ok_or_else(errors::no_chain)?);
+        tokio::task::spawn_blocking(move || {
+            let mut chain = chain.lock().map_err(|_| {
+                internal("the chain service failed (a thread panicked while holding it)")
+            })?;
+            work(&mut chain)
+        })
+        .await
+        .map_err(internal)?
+    }
+
+    /// Runs `work` on the head's state on a blocking thread; the chain service is locked
+    /// only while the head is read.
+    async fn on_state<T, F>(&self, work: F) -> RpcResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&HeadView) -> RpcResult<T> + Send + 'static,
+    {
+        let view = self.on_chain(|chain| state_api::head_view(chain)).await?;
+        tokio::task::spawn_blocking(move || work(&view))
+            .await
+            .map_err(internal)?
+    }
+
+    /// Runs a state query about the actor at `address` (text form, this network's).
+    async fn on_address<T: Send + 'static>(
+        &self,
+        address: String,
+        work: fn(&HeadView, &flowcoin_types::Address) -> RpcResult<T>,
+    ) -> RpcResult<T> {
+        self.on_state(move |view| work(view, &parse_address(&address, view.params.network)?))
+            .await
+    }
+
+    /// Runs `work` on the chain service with the CID `cid`.
+    async fn on_cid<T: Send + 'static>(
+        &self,
+        cid: String,
+        work: fn(&ChainService, &cid::Cid) -> RpcResult<T>,
+    ) -> RpcResult<T> {
+        let cid = parse_cid(&cid)?;
+        self.on_chain(move |chain| work(chain, &cid)).await
     }
 }
 
@@ -142,33 +313,119 @@ impl FlowcoinApiServer for FlowcoinRpc {
     }
 
     async fn chain_head(&self) -> RpcResult<HeadInfo> {
-        let internal = |e: String| ErrorObjectOwned::owned(INTERNAL_ERROR_CODE, e, None::<()>);
-        let chain = self
-            .state
-            .chain()
-            .ok_or_else(|| internal("this node runs no chain (started with --no-chain)".into()))?;
-        let chain = chain
-            .lock()
-            .map_err(|_| internal("the chain service failed".into()))?;
-        let head = chain.head().map_err(|e| internal(e.to_string()))?;
-        let network = self.state.params().network;
-        let weight = chain
-            .store()
-            .meta(head.key())
-            .map_err(|e| internal(e.to_string()))?
-            .map(|m| m.weight.to_string())
-            .unwrap_or_default();
-        Ok(HeadInfo {
-            height: head.height(),
-            cids: head.key().0.iter().map(ToString::to_string).collect(),
-            weight,
-            timestamp: head.min_timestamp(),
-            miners: head
-                .blocks()
-                .iter()
-                .map(|b| b.miner.display(network).to_string())
-                .collect(),
+        self.on_chain(|chain| chain_api::chain_head(chain)).await
+    }
+
+    async fn chain_get_tipset_by_height(&self, height: u64) -> RpcResult<HeadInfo> {
+        self.on_chain(move |chain| chain_api::tipset_by_height(chain, height))
+            .await
+    }
+
+    async fn chain_get_block(&self, cid: String) -> RpcResult<BlockInfo> {
+        self.on_cid(cid, chain_api::get_block).await
+    }
+
+    async fn chain_get_message(&self, cid: String) -> RpcResult<MessageInfo> {
+        self.on_cid(cid, chain_api::get_message).await
+    }
+
+    async fn chain_get_receipt(&self, cid: String) -> RpcResult<Option<ReceiptInfo>> {
+        let found = self.on_cid(cid, chain_api::search_message).await?;
+        Ok(found.map(|lookup| lookup.receipt))
+    }
+
+    async fn state_search_msg(&self, cid: String) -> RpcResult<Option<MsgLookup>> {
+        self.on_cid(cid, chain_api::search_message).await
+    }
+
+    async fn state_get_actor(&self, address: String) -> RpcResult<ActorInfo> {
+        self.on_address(address, state_api::get_actor).await
+    }
+
+    async fn state_lookup_id(&self, address: String) -> RpcResult<String> {
+        self.on_address(address, state_api::lookup_id).await
+    }
+
+    async fn wallet_balance(&self, address: String) -> RpcResult<String> {
+        self.on_address(address, state_api::balance).await
+    }
+
+    async fn state_power(&self) -> RpcResult<NetworkPower> {
+        self.on_state(state_api::network_power).await
+    }
+
+    async fn state_miner_power(&self, miner: String) -> RpcResult<MinerPowerInfo> {
+        self.on_address(miner, state_api::miner_power).await
+    }
+
+    async fn state_miner_info(&self, miner: String) -> RpcResult<MinerInfo> {
+        self.on_address(miner, state_api::miner_info).await
+    }
+
+    async fn state_miner_sectors(&self, miner: String) -> RpcResult<MinerSectors> {
+        self.on_address(miner, state_api::miner_sectors).await
+    }
+
+    async fn state_miner_proving_deadline(&self, miner: String) -> RpcResult<ProvingDeadline> {
+        self.on_address(miner, state_api::proving_deadline).await
+    }
+
+    async fn state_circulating_supply(&self) -> RpcResult<SupplyInfo> {
+        self.on_state(state_api::supply).await
+    }
+
+    async fn mpool_get_nonce(&self, address: String) -> RpcResult<u64> {
+        self.on_chain(move |chain| {
+            let address = parse_address(&address, chain.params().network)?;
+            chain_api::next_nonce(chain, &address)
         })
+        .await
+    }
+
+    async fn mpool_push(&self, signed_message: String) -> RpcResult<String> {
+        self.on_chain(move |chain| chain_api::push(chain, &signed_message))
+            .await
+    }
+
+    async fn mpool_pending(&self) -> RpcResult<Vec<MessageInfo>> {
+        self.on_chain(|chain| chain_api::pending(chain)).await
+    }
+
+    async fn miner_address(&self) -> RpcResult<Option<String>> {
+        match self.state.miner() {
+            None => Ok(None),
+            Some(miner) => self.with_miner(miner, |_| ()).await.map(Some),
+        }
+    }
+
+    async fn miner_pledge(&self) -> RpcResult<String> {
+        let miner = self.state.miner().ok_or_else(errors::no_miner)?;
+        self.with_miner(miner, crate::miner::MinerService::pledge)
+            .await
+    }
+}
+
+impl FlowcoinRpc {
+    /// Runs `work` on the miner service on a blocking thread (the miner holds its lock for
+    /// an epoch's work); returns the miner's address.
+    async fn with_miner(
+        &self,
+        miner: &Arc<std::sync::Mutex<crate::miner::MinerService>>,
+        work: fn(&mut crate::miner::MinerService),
+    ) -> RpcResult<String> {
+        let miner = Arc::clone(miner);
+        let network = self.state.params().network;
+        tokio::task::spawn_blocking(move || {
+            let mut miner = miner.lock().map_err(|_| {
+                internal("the miner service failed (a thread panicked while holding it)")
+            })?;
+            work(&mut miner);
+            Ok(flowcoin_types::Address::Id(miner.id())
+                .display(network)
+                .to_string())
+        })
+        .await
+        .map_err(internal)?
     }
 }
 
