@@ -6,14 +6,20 @@
 mod auth_cmd;
 mod bench;
 mod car_cmd;
+mod chain_cmd;
 mod client;
 mod daemon_cmd;
+mod devnet_cmd;
 mod genesis_cmd;
 mod key_cmd;
+mod miner_cmd;
+mod node_api;
 mod progress;
 mod proofs_cmd;
 mod repo;
+mod state_cmd;
 mod util;
+mod wallet_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,9 +59,24 @@ enum Command {
     Genesis(genesis_cmd::GenesisCommand),
     /// Run the node (today: the JSON-RPC API) until Ctrl-C or SIGTERM.
     Daemon(daemon_cmd::DaemonArgs),
+    /// Run a local development network: a fresh genesis, a mining node in the background.
+    #[command(subcommand)]
+    Devnet(devnet_cmd::DevnetCommand),
     /// Mint tokens for the node's JSON-RPC API.
     #[command(subcommand)]
     Auth(auth_cmd::AuthCommand),
+    /// Keys as accounts: balances, sending FLW (through the daemon), export and import.
+    #[command(subcommand)]
+    Wallet(wallet_cmd::WalletCommand),
+    /// The daemon's chain: head, tipsets, blocks, messages, waiting for a message.
+    #[command(subcommand)]
+    Chain(chain_cmd::ChainCommand),
+    /// The daemon's state at its head: actors, power, token supply.
+    #[command(subcommand)]
+    State(state_cmd::StateCommand),
+    /// A miner's info, power, sectors and proving deadline; pledge a sector.
+    #[command(subcommand)]
+    Miner(miner_cmd::MinerCommand),
 }
 
 fn main() -> ExitCode {
@@ -69,7 +90,12 @@ fn main() -> ExitCode {
         Command::Key(c) => key_cmd::run(&repo, c),
         Command::Genesis(c) => genesis_cmd::run(&repo, c),
         Command::Daemon(c) => daemon_cmd::run(&repo, c),
+        Command::Devnet(c) => devnet_cmd::run(c),
         Command::Auth(c) => auth_cmd::run(&repo, c),
+        Command::Wallet(c) => wallet_cmd::run(&repo, c),
+        Command::Chain(c) => chain_cmd::run(&repo, c),
+        Command::State(c) => state_cmd::run(&repo, c),
+        Command::Miner(c) => miner_cmd::run(&repo, c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,129 @@
+//! `devnet status`: each node's process, and its chain head through its API.
+
+use std::path::{Path, PathBuf};
+
+use flowcoin_node::node::read_api_url;
+use flowcoin_node::rpc::HeadInfo;
+use serde_json::json;
+
+use super::process;
+use super::record::NodeRecord;
+use super::{DAEMON_LOG, DirArg, chain_head, existing, runtime};
+use crate::util::print_json;
+
+/// What `status` found out about one node.
+struct NodeStatus {
+    name: String,
+    repo: PathBuf,
+    pid: Option<u32>,
+    api: Option<String>,
+    running: bool,
+    head: Option<HeadInfo>,
+    error: Option<String>,
+}
+
+impl NodeStatus {
+    fn to_json(&self) -> serde_json::Value {
+        json!({
+            "name": self.name,
+            "repo": self.repo.display().to_string(),
+            "api": self.api,
+            "pid": self.pid,
+            "running": self.running,
+            "height": self.head.as_ref().map(|h| h.height),
+            "head": self.head.as_ref().map(|h| &h.cids),
+            "miners": self.head.as_ref().map(|h| &h.miners),
+            // No peer-to-peer network yet: a node has no peers.
+            "peers": 0,
+            "error": self.error,
+        })
+    }
+}
+
+/// Looks at one node: its process, then its API.
+fn node_status(runtime: &tokio::runtime::Runtime, dir: &Path, node: &NodeRecord) -> NodeStatus {
+    let repo = dir.join(&node.repo);
+    let process = node.process.as_ref().filter(|p| process::is_running(p));
+    let mut status = NodeStatus {
+        name: node.name.clone(),
+        pid: process.map(|p| p.pid),
+        api: process.and_then(|p| p.api.clone()),
+        running: process.is_some(),
+        head: None,
+        error: None,
+        repo,
+    };
+    if process.is_none() {
+        if node.process.is_some() {
+            status.error = Some(format!(
+                "the daemon exited on its own; see {}",
+                status.repo.join(DAEMON_LOG).display()
+            ));
+        }
+        return status;
+    }
+    let url = match read_api_url(&status.repo) {
+        Ok(Some(url)) => url,
+        Ok(None) => {
+            status.error = Some("the daemon has not written its API address yet".to_owned());
+            return status;
+        }
+        Err(e) => {
+            status.error = Some(e.to_string());
+            return status;
+        }
+    };
+    match runtime.block_on(chain_head(&url, &status.repo)) {
+        Ok(head) => status.head = Some(head),
+        Err(e) => status.error = Some(format!("{e:#}")),
+    }
+    status.api = Some(url);
+    status
+}
+
+/// `devnet status`.
+pub(super) fn status(dir_arg: &DirArg, json: bool) -> anyhow::Result<()> {
+    let (dir, record) = existing(dir_arg)?;
+    let runtime = runtime()?;
+    let nodes: Vec<NodeStatus> = record
+        .nodes
+        .iter()
+        .map(|node| node_status(&runtime, &dir, node))
+        .collect();
+    if json {
+        return print_json(&json!({
+            "dir": dir.display().to_string(),
+            "nodes": nodes.iter().map(NodeStatus::to_json).collect::<Vec<_>>(),
+        }));
+    }
+    println!(
+        "devnet in {} (genesis {})",
+        dir.display(),
+        record.genesis_cid.as_deref().unwrap_or("not built")
+    );
+    for node in &nodes {
+        let state = if node.running { "running" } else { "stopped" };
+        let pid = node.pid.map_or_else(|| "-".to_owned(), |p| p.to_string());
+        println!(
+            "  {}  {state}  pid {pid}  peers 0  API {}",
+            node.name,
+            node.api.as_deref().unwrap_or("-")
+        );
+        if let Some(head) = &node.head {
+            println!(
+                "    height {}  head {}  miners {}",
+                head.height,
+                head.cids.join(","),
+                if head.miners.is_empty() {
+                    "-".to_owned()
+                } else {
+                    head.miners.join(",")
+                }
+            );
+        }
+        if let Some(error) = &node.error {
+            println!("    {error}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,170 @@
+//! `flowcoin devnet`: `up` builds a genesis with a pre-sealed miner and starts a mining node
+//! in the background, `status` shows its chain growing, `down` stops it; what a devnet cannot
+//! do (yet) is refused with a message that says why.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::{fails, json, ok, s};
+use rustix::process::{Pid, Signal, kill_process, test_kill_process};
+use serde_json::Value;
+
+/// How long the chain may take to grow (generous: the machine may be busy).
+const GROWTH_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Whether process `pid` runs (an exited one waiting to be reaped does not).
+fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => {
+            let state = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().next());
+            !matches!(state, Some("Z" | "X") | None)
+        }
+        Err(_) if Path::new("/proc/self/stat").exists() => false,
+        Err(_) => test_kill_process(pid_of(pid)).is_ok(),
+    }
+}
+
+fn pid_of(pid: u32) -> Pid {
+    Pid::from_raw(i32::try_from(pid).unwrap()).unwrap()
+}
+
+/// Kills the devnet's daemon if the test fails before `devnet down` stops it.
+struct DaemonGuard(u32);
+
+impl Drop for DaemonGuard {
+    fn drop(&mut self) {
+        if alive(self.0) {
+            let _ = kill_process(pid_of(self.0), Signal::KILL);
+        }
+    }
+}
+
+/// `devnet status --json`'s only node.
+fn node_status(repo: &Path, dir: &Path) -> Value {
+    let status = json(repo, &["devnet", "status", "--dir", s(dir), "--json"]);
+    let nodes = status["nodes"].as_array().expect("a nodes list");
+    assert_eq!(nodes.len(), 1, "{status}");
+    nodes[0].clone()
+}
+
+#[test]
+fn devnet_up_mines_until_down() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("devnet");
+    // FLOWCOIN_PATH points here: the devnet must not use it.
+    let repo = tmp.path().join("unused-repo");
+
+    let up = json(&repo, &["devnet", "up", "--dir", s(&dir), "--json"]);
+    let pid = u32::try_from(up["nodes"][0]["pid"].as_u64().expect("a pid")).unwrap();
+    let _guard = DaemonGuard(pid);
+    assert!(alive(pid), "the daemon runs after `up` returned: {up}");
+    let api = up["nodes"][0]["api"].as_str().unwrap();
+    assert!(api.starts_with("http://127.0.0.1:"), "{api}");
+    assert_eq!(up["nodes"][0]["repo"], s(&dir.join("node0")));
+    assert!(!up["token"].as_str().unwrap().is_empty());
+    assert_eq!(up["premine"]["key"], "genesis-premine");
+    assert_eq!(up["miners"][0]["id"], "t01000");
+    assert_eq!(up["miners"][0]["sectors"], serde_json::json!([0, 1]));
+    assert!(dir.join("node0/sectors/f01000/1/sector.json").exists());
+    assert!(dir.join("genesis.car").exists());
+    assert!(!repo.exists(), "the devnet wrote to FLOWCOIN_PATH");
+
+    let first = node_status(&repo, &dir);
+    assert_eq!(first["running"], true, "{first}");
+    assert_eq!(first["pid"], pid);
+    assert_eq!(first["api"], api);
+    assert_eq!(first["peers"], 0);
+    let first_height = first["height"].as_u64().expect("a height");
+    let start = Instant::now();
+    let grown = loop {
+        let now = node_status(&repo, &dir);
+        if now["height"].as_u64().is_some_and(|h| h > first_height) {
+            break now;
+        }
+        assert!(
+            start.elapsed() < GROWTH_TIMEOUT,
+            "the chain did not grow past {first_height} in {GROWTH_TIMEOUT:?}: {now}\n{}",
+            std::fs::read_to_string(dir.join("node0/daemon.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert_eq!(grown["running"], true);
+    assert_eq!(grown["miners"], serde_json::json!(["t01000"]), "{grown}");
+    assert!(
+        grown["head"][0].as_str().unwrap().starts_with("bafy"),
+        "{grown}"
+    );
+
+    let again = fails(&repo, &["devnet", "up", "--dir", s(&dir)]);
+    assert!(again.contains("already running"), "{again}");
+    assert!(again.contains(&format!("pid {pid}")), "{again}");
+
+    let down = ok(&repo, &["devnet", "down", "--dir", s(&dir)]);
+    assert!(
+        down.contains(&format!("stopped node0 (pid {pid})")),
+        "{down}"
+    );
+    assert!(!alive(pid), "the daemon still runs after `down`");
+    assert!(
+        !dir.join("node0/api").exists(),
+        "the daemon left its api file"
+    );
+    let stopped = node_status(&repo, &dir);
+    assert_eq!(stopped["running"], false, "{stopped}");
+    assert_eq!(stopped["pid"], Value::Null);
+    assert_eq!(stopped["height"], Value::Null);
+
+    let nothing = ok(&repo, &["devnet", "down", "--dir", s(&dir)]);
+    assert!(
+        nothing.contains("not running: nothing to stop"),
+        "{nothing}"
+    );
+    let restart = fails(&repo, &["devnet", "up", "--dir", s(&dir)]);
+    assert!(restart.contains("devnet down --clean"), "{restart}");
+
+    ok(&repo, &["devnet", "down", "--dir", s(&dir), "--clean"]);
+    assert!(!dir.exists(), "--clean left {}", dir.display());
+    let gone = fails(&repo, &["devnet", "down", "--dir", s(&dir)]);
+    assert!(gone.contains("no devnet in"), "{gone}");
+}
+
+#[test]
+fn what_a_devnet_cannot_do_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("devnet");
+    let repo = tmp.path().join("repo");
+
+    let nodes = fails(&repo, &["devnet", "up", "--dir", s(&dir), "--nodes", "2"]);
+    assert!(
+        nodes.contains("--nodes 2") && nodes.contains("network"),
+        "{nodes}"
+    );
+    let miners = fails(&repo, &["devnet", "up", "--dir", s(&dir), "--miners", "3"]);
+    assert!(
+        miners.contains("--miners 3") && miners.contains("one miner"),
+        "{miners}"
+    );
+    let size = fails(
+        &repo,
+        &["devnet", "up", "--dir", s(&dir), "--sector-size", "32GiB"],
+    );
+    assert!(size.contains("the devnet's sector sizes are"), "{size}");
+    let sectors = fails(&repo, &["devnet", "up", "--dir", s(&dir), "--sectors", "0"]);
+    assert!(sectors.contains("--sectors 0"), "{sectors}");
+    assert!(!dir.exists(), "a refused `up` created {}", dir.display());
+
+    for command in ["status", "down"] {
+        let err = fails(&repo, &["devnet", command, "--dir", s(&dir)]);
+        assert!(err.contains("no devnet in"), "{command}: {err}");
+        assert!(err.contains("flowcoin devnet up"), "{command}: {err}");
+    }
+
+    std::fs::create_dir_all(dir.join("node0")).unwrap();
+    let foreign = fails(&repo, &["devnet", "up", "--dir", s(&dir)]);
+    assert!(foreign.contains("not a devnet directory"), "{foreign}");
+    assert!(dir.join("node0").exists());
+}
