@@ -1,7 +1,8 @@
 //! The node's miner service: at every epoch, the miner's duties on the chain service.
 //!
-//! For the epoch `h` that wall-clock time has reached (`(now − genesis time) / epoch
-//! length`), when the head is below `h`:
+//! For each epoch `h` from the head's next up to the one wall-clock time has reached
+//! (`(now − genesis time) / epoch length`) — one per wake in steady state, several in a row
+//! when catching up after the node was stopped, so deadlines are proven instead of skipped:
 //!
 //! 1. the Window PoSt scheduler and the sealing pipeline look at the head's state; the
 //!    messages they need are signed by the miner's sending key and put in the pool;
@@ -271,7 +272,11 @@ pub fn epoch_at(now: u64, genesis_time: u64, epoch_secs: u64) -> u64 {
         .unwrap_or(0)
 }
 
-/// Runs `miner` on `chain` until `stop` fires: wakes at each epoch boundary.
+/// The most epochs one wake works through (catching up after a stop).
+const CATCH_UP_PER_WAKE: u64 = 50;
+
+/// Runs `miner` on `chain` until `stop` fires: wakes at each epoch boundary and works every
+/// epoch from the head's to the wall clock's.
 pub async fn run(
     chain: Arc<Mutex<ChainService>>,
     miner: Arc<Mutex<MinerService>>,
@@ -284,6 +289,7 @@ pub async fn run(
         ),
         Err(_) => return,
     };
+    let mut last_tried = 0u64;
     loop {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -292,6 +298,7 @@ pub async fn run(
         let height = epoch_at(now, genesis_time, epoch_secs);
         let chain2 = Arc::clone(&chain);
         let miner2 = Arc::clone(&miner);
+        let tried = last_tried;
         let result = tokio::task::spawn_blocking(move || {
             let mut chain = chain2
                 .lock()
@@ -299,14 +306,30 @@ pub async fn run(
             let mut miner = miner2
                 .lock()
                 .map_err(|_| "miner lock poisoned".to_string())?;
-            miner.work(&mut chain, height).map_err(|e| e.to_string())
+            // Every epoch since the head is worked in turn (after a stop, the chain catches up
+            // epoch by epoch, proving each deadline as it comes instead of skipping them as
+            // null rounds), at most CATCH_UP_PER_WAKE before the lock is released.
+            let head = chain.head().map_err(|e| e.to_string())?.height();
+            let from = head.max(tried).saturating_add(1);
+            let to = height.min(from.saturating_add(CATCH_UP_PER_WAKE));
+            let mut reports = Vec::new();
+            for h in from..=to {
+                reports.push(miner.work(&mut chain, h).map_err(|e| e.to_string())?);
+            }
+            Ok::<_, String>((reports, to.max(tried)))
         })
         .await;
         match result {
-            Ok(Ok(report)) if report.block => {
-                tracing::info!(height, messages = report.messages, "mined a block");
+            Ok(Ok((reports, tried))) => {
+                last_tried = tried;
+                for report in reports.iter().filter(|r| r.block) {
+                    tracing::info!(
+                        height = report.height,
+                        messages = report.messages,
+                        "mined a block"
+                    );
+                }
             }
-            Ok(Ok(_)) => {}
             Ok(Err(e)) => tracing::warn!(height, "mining: {e}"),
             Err(e) => tracing::warn!(height, "mining task failed: {e}"),
         }
