@@ -123,8 +123,19 @@ fn devnet_up_mines_until_down() {
         nothing.contains("not running: nothing to stop"),
         "{nothing}"
     );
-    let restart = fails(&repo, &["devnet", "up", "--dir", s(&dir)]);
-    assert!(restart.contains("devnet down --clean"), "{restart}");
+    // `up` again restarts the stopped devnet from its stored head.
+    let grown_height = grown["height"].as_u64().unwrap();
+    let restarted = json(&repo, &["devnet", "up", "--dir", s(&dir), "--json"]);
+    let pid = u32::try_from(restarted["nodes"][0]["pid"].as_u64().expect("a pid")).unwrap();
+    let _guard = DaemonGuard(pid);
+    let again = node_status(&repo, &dir);
+    assert_eq!(again["running"], true, "{again}");
+    assert!(
+        again["height"].as_u64().is_some_and(|h| h >= grown_height),
+        "the restarted chain lost blocks: {again}"
+    );
+    ok(&repo, &["devnet", "down", "--dir", s(&dir)]);
+    assert!(!alive(pid), "the restarted daemon still runs after `down`");
 
     ok(&repo, &["devnet", "down", "--dir", s(&dir), "--clean"]);
     assert!(!dir.exists(), "--clean left {}", dir.display());

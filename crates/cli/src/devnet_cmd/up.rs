@@ -70,7 +70,9 @@ pub(super) fn up(args: &UpArgs) -> anyhow::Result<()> {
         .canonicalize()
         .with_context(|| format!("resolving {}", given.display()))?;
     let flag = args.dir.flag(&dir);
-    refuse_existing(&dir, &flag)?;
+    if let Some(record) = refuse_existing(&dir, &flag)? {
+        return restart(&dir, &flag, record, args.json);
+    }
 
     let miner = Address::Id(FIRST_GENESIS_MINER_ID)
         .display(Network::Devnet)
@@ -216,8 +218,51 @@ fn start_node(
     Ok(Started { pid, url, head })
 }
 
-/// Refuses a directory that holds a devnet, or files a devnet would overwrite.
-fn refuse_existing(dir: &Path, flag: &str) -> anyhow::Result<()> {
+/// Starts the stopped devnet of `record` again: the daemon resumes from its stored head and
+/// works through the epochs it missed one by one, proving each deadline as it comes.
+fn restart(dir: &Path, flag: &str, mut record: DevnetRecord, json: bool) -> anyhow::Result<()> {
+    let miner = record.miners.first().map(|m| m.id.clone()).context(
+        "the devnet record names no miner: remove it with `flowcoin devnet down --clean`",
+    )?;
+    let premine = record
+        .miners
+        .first()
+        .map(|m| m.owner.clone())
+        .unwrap_or_default();
+    let genesis_cid = record.genesis_cid.clone().unwrap_or_default();
+    let started = start_node(dir, flag, &mut record, &miner)?;
+    let repo = dir.join(NODE0);
+    let token = mint(&repo, Permission::Admin)?;
+    let summary = UpSummary {
+        dir,
+        flag,
+        repo: &repo,
+        log: &repo.join(DAEMON_LOG),
+        pid: started.pid,
+        url: &started.url,
+        height: started.head.height,
+        token: &token,
+        premine,
+        premine_amount: flowcoin_types::economics::GenesisAllocation::PREMINE.to_string(),
+        miners: &record.miners,
+        genesis_cid,
+    };
+    if json {
+        print_json(&summary.to_json())
+    } else {
+        eprintln!(
+            "restarted the devnet in {} at height {}",
+            dir.display(),
+            started.head.height
+        );
+        summary.print();
+        Ok(())
+    }
+}
+
+/// Refuses a directory that holds a running devnet, or files a devnet would overwrite;
+/// returns the record of a stopped devnet (to restart).
+fn refuse_existing(dir: &Path, flag: &str) -> anyhow::Result<Option<DevnetRecord>> {
     if let Some(record) = DevnetRecord::load(dir)? {
         let running = record.nodes.iter().find_map(|node| {
             node.process
@@ -234,10 +279,12 @@ fn refuse_existing(dir: &Path, flag: &str) -> anyhow::Result<()> {
                 p.api.as_deref().unwrap_or("not answering yet")
             );
         }
-        bail!(
-            "{} holds a devnet that is not running, and a stopped devnet cannot be restarted (its one miner misses its Window PoSt deadlines while down and loses its power, so no one can make blocks). Remove it and start a fresh one with `flowcoin devnet down --clean{flag} && flowcoin devnet up{flag}`, or choose another --dir",
+        anyhow::ensure!(
+            record.genesis_cid.is_some(),
+            "{} holds a devnet whose genesis was never built: remove it with `flowcoin devnet down --clean{flag}`",
             dir.display()
         );
+        return Ok(Some(record));
     }
     for name in [NODE0, GENESIS_CAR, TEMPLATE] {
         let path = dir.join(name);
@@ -249,7 +296,7 @@ fn refuse_existing(dir: &Path, flag: &str) -> anyhow::Result<()> {
             record::RECORD_FILE
         );
     }
-    Ok(())
+    Ok(None)
 }
 
 fn set_process(record: &mut DevnetRecord, node: &str, process: Option<ProcessRecord>) {
