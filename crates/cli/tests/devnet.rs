@@ -179,3 +179,54 @@ fn what_a_devnet_cannot_do_is_refused() {
     assert!(foreign.contains("not a devnet directory"), "{foreign}");
     assert!(dir.join("node0").exists());
 }
+
+/// Waits until the devnet's node reports a height of at least `target`; returns it.
+fn wait_for_height(repo: &Path, dir: &Path, target: u64) -> u64 {
+    let start = Instant::now();
+    loop {
+        let now = node_status(repo, dir);
+        if let Some(h) = now["height"].as_u64().filter(|h| *h >= target) {
+            return h;
+        }
+        assert!(
+            start.elapsed() < GROWTH_TIMEOUT,
+            "the chain did not reach {target}: {now}\n{}",
+            std::fs::read_to_string(dir.join("node0/daemon.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+#[test]
+fn a_killed_node_restarts_from_its_head_and_keeps_mining() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("devnet");
+    let repo = tmp.path().join("unused-repo");
+    let up = json(&repo, &["devnet", "up", "--dir", s(&dir), "--json"]);
+    let pid = u32::try_from(up["nodes"][0]["pid"].as_u64().unwrap()).unwrap();
+    let guard = DaemonGuard(pid);
+    let before = wait_for_height(&repo, &dir, 4);
+
+    // kill -9: nothing committed may be lost.
+    kill_process(pid_of(pid), Signal::KILL).unwrap();
+    let start = Instant::now();
+    while alive(pid) {
+        assert!(
+            start.elapsed() < GROWTH_TIMEOUT,
+            "the daemon survived SIGKILL"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(guard);
+    let restarted = json(&repo, &["devnet", "up", "--dir", s(&dir), "--json"]);
+    let pid = u32::try_from(restarted["nodes"][0]["pid"].as_u64().unwrap()).unwrap();
+    let _guard = DaemonGuard(pid);
+    let resumed = node_status(&repo, &dir)["height"].as_u64().unwrap();
+    assert!(
+        resumed >= before,
+        "the head went back from {before} to {resumed}"
+    );
+    // And it keeps mining on top.
+    wait_for_height(&repo, &dir, resumed + 2);
+    ok(&repo, &["devnet", "down", "--dir", s(&dir), "--clean"]);
+}
