@@ -425,8 +425,9 @@ impl ChainService {
         })
     }
 
-    /// Validates `blocks` (each with its messages), stores them, forms their tipset, executes it
-    /// and makes it the head if it is heavier than the current one. Returns whether the head
+    /// Validates `blocks` (each with its messages), stores them, forms their tipset (with the
+    /// head's blocks when they are its siblings: same epoch, same parents), executes it and
+    /// makes it the head if it is heavier than the current one. Returns whether the head
     /// moved.
     pub fn accept(
         &mut self,
@@ -439,11 +440,23 @@ impl ChainService {
         for (header, messages) in blocks {
             self.store.put_block(header, messages)?;
         }
-        let tipset = Tipset::new(blocks.iter().map(|(h, _)| h.clone()).collect())
-            .map_err(ChainError::from)?;
+        let mut members: Vec<_> = blocks.iter().map(|(h, _)| h.clone()).collect();
+        // Blocks of the head's epoch on the head's parents join the head's tipset (several
+        // miners winning the same epoch make one tipset).
+        let head = self.store.head()?;
+        if let Some(first) = members.first()
+            && first.height == head.height()
+            && first.parents == head.parents().0
+        {
+            for sibling in head.blocks() {
+                if !members.contains(sibling) {
+                    members.push(sibling.clone());
+                }
+            }
+        }
+        let tipset = Tipset::new(members).map_err(ChainError::from)?;
         let meta = self.store.add_tipset(&tipset, &self.weigher)?;
         self.store.execute(&tipset, &self.gas)?;
-        let head = self.store.head()?;
         let head_weight = self
             .store
             .meta(head.key())?

@@ -28,8 +28,9 @@ use flowcoin_state::actor::miner::{
 };
 use flowcoin_state::state_tree::StateTree;
 use flowcoin_state::supply::circulating_supply;
+use flowcoin_types::block::BlockHeader;
 use flowcoin_types::message::to_cbor;
-use flowcoin_types::{Address, Message, TokenAmount};
+use flowcoin_types::{Address, Message, SignedMessage, TokenAmount};
 
 use crate::chain::ChainService;
 
@@ -185,14 +186,28 @@ impl MinerService {
         if height <= head.height() {
             return Ok(report);
         }
+        report.messages = self.duties(chain, height)?;
+        let block = self.produce_on(chain, &head, height)?;
+        if let Some(block) = block {
+            report.block = chain.accept(&[block])?;
+        }
+        Ok(report)
+    }
+
+    /// The miner's duties for messages landing at `height` on `chain`'s head: the Window PoSt
+    /// scheduler's and the sealing pipeline's messages, signed and put in the pool. Returns
+    /// how many were sent.
+    pub fn duties(&mut self, chain: &mut ChainService, height: u64) -> Result<usize, MinerError> {
+        let mut sent = 0usize;
+        let head = chain.head()?;
         let params = chain.params().clone();
         let executed = chain.head_executed()?;
         let disk = chain.store().blocks().disk();
-        let head_tree = StateTree::load(disk.clone(), &executed.state_root)?;
+        let head_tree = StateTree::load(disk, &executed.state_root)?;
         let circulating = circulating_supply(&head_tree, height)?;
         let mut sends = Vec::new();
         {
-            let randomness = chain.store().randomness(head.clone());
+            let randomness = chain.store().randomness(head);
             for _ in 0..std::mem::take(&mut self.pledges) {
                 self.pipeline.pledge(&head_tree, height, &randomness)?;
             }
@@ -227,40 +242,49 @@ impl MinerService {
         for (method, params, value) in sends {
             let params = params.map_err(|e| MinerError::Message(e.to_string()))?;
             self.send(chain, method, params, value)?;
-            report.messages = report.messages.saturating_add(1);
+            sent = sent.saturating_add(1);
         }
-        let block = {
-            let store = chain.store();
-            let randomness = store.randomness(head.clone());
-            let lookback_root = store.lookback_state_root(&head, height)?;
-            let lookback = StateTree::load(disk.clone(), &lookback_root)?;
-            let parent_state = StateTree::load(disk, &executed.state_root)?;
-            let parent = crate::chain::parent_tipset(store, head.key())?
-                .ok_or_else(|| MinerError::Message("the head is not executed".into()))?;
-            let messages = chain
-                .mpool()
-                .select(params.block_gas_limit, executed.next_base_fee);
-            let inputs = BlockInputs {
-                params: &params,
-                parent: &parent,
-                parent_state: &parent_state,
-                lookback_state: &lookback,
-                randomness: &randomness,
-                miner: self.config.id,
-                worker: &self.config.worker,
-                height,
-            };
-            match produce_block(&inputs, &self.sectors, messages) {
-                Ok(block) => block,
-                // Not eligible (power below the minimum, fee debt): no block, not an error.
-                Err(ProduceError::Ineligible { .. }) => None,
-                Err(e) => return Err(e.into()),
-            }
+        Ok(sent)
+    }
+}
+
+impl MinerService {
+    /// The miner's block at `height` on `head` (the chain's head or a sibling's parent), or
+    /// `None` when it does not win or is not eligible. Nothing is accepted.
+    pub fn produce_on(
+        &self,
+        chain: &ChainService,
+        head: &flowcoin_types::tipset::Tipset,
+        height: u64,
+    ) -> Result<Option<(BlockHeader, Vec<SignedMessage>)>, MinerError> {
+        let params = chain.params().clone();
+        let store = chain.store();
+        let parent = crate::chain::parent_tipset(store, head.key())?
+            .ok_or_else(|| MinerError::Message("the parent is not executed".into()))?;
+        let disk = store.blocks().disk();
+        let randomness = store.randomness(head.clone());
+        let lookback_root = store.lookback_state_root(head, height)?;
+        let lookback = StateTree::load(disk.clone(), &lookback_root)?;
+        let parent_state = StateTree::load(disk, &parent.state_root)?;
+        let messages = chain
+            .mpool()
+            .select(params.block_gas_limit, parent.next_base_fee);
+        let inputs = BlockInputs {
+            params: &params,
+            parent: &parent,
+            parent_state: &parent_state,
+            lookback_state: &lookback,
+            randomness: &randomness,
+            miner: self.config.id,
+            worker: &self.config.worker,
+            height,
         };
-        if let Some(block) = block {
-            report.block = chain.accept(&[block])?;
+        match produce_block(&inputs, &self.sectors, messages) {
+            Ok(block) => Ok(block),
+            // Not eligible (power below the minimum, fee debt): no block, not an error.
+            Err(ProduceError::Ineligible { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
         }
-        Ok(report)
     }
 }
 

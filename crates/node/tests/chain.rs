@@ -25,53 +25,68 @@ const MINER: u64 = 1000;
 
 struct Keys {
     owner: SecretKey,
-    worker: bls::SecretKey,
 }
 
 fn keys() -> Keys {
     Keys {
         owner: SecretKey::Ed25519(ed25519::SecretKey::from_seed(&[11; 32])),
-        worker: bls::SecretKey::from_seed(&[12; 32]).unwrap(),
     }
 }
 
-/// Seals the miner's sectors into `repo/sectors` and writes `repo/genesis.car`.
-fn make_genesis(repo: &Path, keys: &Keys) {
+/// The worker key of miner `1000 + index`.
+fn worker(index: u8) -> bls::SecretKey {
+    bls::SecretKey::from_seed(&[12 + index; 32]).unwrap()
+}
+
+/// Seals two sectors for each of `miners` miners (f01000, f01001, …, workers [`worker`])
+/// into `repo/sectors` and writes `repo/genesis.car`; the owner (the premine) owns them all.
+fn make_genesis_with(repo: &Path, keys: &Keys, miners: u8) {
     let sectors = sector_store(repo);
-    let metas: Vec<_> = (0..2)
-        .map(|n| {
-            sectors
-                .seal_cc(MINER, n, SectorSize::Size2KiB, [n as u8 + 7; 32])
-                .unwrap()
+    let owner = keys.owner.public_key().address();
+    let miners = (0..miners)
+        .map(|index| {
+            let id = MINER + u64::from(index);
+            let metas: Vec<_> = (0..2)
+                .map(|n| {
+                    sectors
+                        .seal_cc(id, n, SectorSize::Size2KiB, [n as u8 + 7 + index; 32])
+                        .unwrap()
+                })
+                .collect();
+            GenesisMinerTemplate {
+                id,
+                owner,
+                worker: Address::from_bls_public_key(worker(index).public_key().to_bytes()),
+                sector_size: SectorSize::Size2KiB,
+                peer_id: Vec::new(),
+                sectors: metas
+                    .iter()
+                    .map(|m| GenesisSectorTemplate {
+                        sector_number: m.sector_number,
+                        comm_r: m.comm_r_cid.parse().unwrap(),
+                        comm_d: m.comm_d_cid.parse().unwrap(),
+                        expiration: 100_000,
+                    })
+                    .collect(),
+            }
         })
         .collect();
-    let owner = keys.owner.public_key().address();
     let template = GenesisTemplate {
         network: Network::Devnet,
         timestamp: 1_700_000_000,
         premine: owner,
         team: Address::from_ed25519_public_key(&[2; 32]),
         super_nodes: genesis::devnet_super_node_addresses().unwrap(),
-        miners: vec![GenesisMinerTemplate {
-            id: MINER,
-            owner,
-            worker: Address::from_bls_public_key(keys.worker.public_key().to_bytes()),
-            sector_size: SectorSize::Size2KiB,
-            peer_id: Vec::new(),
-            sectors: metas
-                .iter()
-                .map(|m| GenesisSectorTemplate {
-                    sector_number: m.sector_number,
-                    comm_r: m.comm_r_cid.parse().unwrap(),
-                    comm_d: m.comm_d_cid.parse().unwrap(),
-                    expiration: 100_000,
-                })
-                .collect(),
-        }],
+        miners,
     };
     let mut store = MemoryBlockstore::new();
     let built = genesis::build_genesis(&template, &NetworkParams::devnet(), &mut store).unwrap();
     genesis::write_car(&built, &store, &repo.join("genesis.car")).unwrap();
+}
+
+/// One miner's genesis.
+fn make_genesis(repo: &Path, keys: &Keys) {
+    make_genesis_with(repo, keys, 1);
 }
 
 /// Runs the miner service for epochs `from..=to`; returns how many blocks it made.
@@ -172,4 +187,109 @@ fn a_single_miner_devnet_makes_blocks_keeps_its_power_and_moves_flw() {
     drop(service);
     let service = ChainService::open(repo, disk, None).unwrap();
     assert_eq!(service.head().unwrap(), head);
+}
+
+/// The service of miner `1000 + index`, its messages paid by the owner.
+fn miner_service(repo: &Path, index: u8) -> MinerService {
+    MinerService::new(
+        MinerConfig {
+            id: MINER + u64::from(index),
+            worker: Arc::new(worker(index)),
+            sender: Arc::new(SecretKey::Ed25519(ed25519::SecretKey::from_seed(&[11; 32]))),
+        },
+        repo,
+    )
+}
+
+#[test]
+fn two_miners_share_tipsets_keep_their_power_and_a_heavier_fork_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    let keys = keys();
+    make_genesis_with(repo, &keys, 2);
+    let disk = Arc::new(DiskStore::open(repo.join("db")).unwrap());
+    let mut chain = ChainService::open(repo, disk, Some(&repo.join("genesis.car"))).unwrap();
+    let mut miners = [miner_service(repo, 0), miner_service(repo, 1)];
+    let period = chain.params().proving_period;
+
+    // Each epoch both miners do their duties and run the election on the same head; their
+    // blocks form one tipset.
+    let mut shared = 0;
+    for height in 1..=period + period / 2 {
+        for miner in &mut miners {
+            miner.duties(&mut chain, height).unwrap();
+        }
+        let head = chain.head().unwrap();
+        let blocks: Vec<_> = miners
+            .iter()
+            .filter_map(|m| m.produce_on(&chain, &head, height).unwrap())
+            .collect();
+        for block in &blocks {
+            chain.accept(std::slice::from_ref(block)).unwrap();
+        }
+        let now = chain.head().unwrap();
+        if !blocks.is_empty() {
+            assert_eq!(now.blocks().len(), blocks.len(), "epoch {height}");
+        }
+        if now.blocks().len() == 2 {
+            shared += 1;
+        }
+    }
+    assert!(shared > period / 2, "only {shared} two-block tipsets");
+    let executed = chain.head_executed().unwrap();
+    let tree = StateTree::load(chain.store().blocks().disk(), &executed.state_root).unwrap();
+    assert_eq!(
+        power_state(&tree).unwrap().total_raw_power,
+        StoragePower::from_bytes(4 * 2048),
+        "both miners proved every deadline"
+    );
+    for id in [MINER, MINER + 1] {
+        assert!(
+            !tree.get_actor(id).unwrap().unwrap().balance.is_zero(),
+            "miner {id} earned nothing"
+        );
+    }
+
+    // A fork: on the head's parent, skip an epoch and have both miners win the next one. Two
+    // wins on the same parent outweigh the head's tipset, so the head moves and the reorg
+    // reverts the old head.
+    let head = chain.head().unwrap();
+    let parent = chain.store().load_tipset(&head.parents()).unwrap();
+    let old_weight = chain.store().meta(head.key()).unwrap().unwrap().weight;
+    let head_wins = head.total_win_count();
+    let old_messages: Vec<_> = head
+        .blocks()
+        .iter()
+        .flat_map(|b| chain.store().block_messages(b).unwrap())
+        .collect();
+    let mut fork = None;
+    for height in head.height() + 1..head.height() + 50 {
+        let blocks: Vec<_> = miners
+            .iter()
+            .filter_map(|m| m.produce_on(&chain, &parent, height).unwrap())
+            .collect();
+        let wins: u64 = blocks.iter().map(|(h, _)| h.election_proof.win_count).sum();
+        if blocks.len() == 2 && wins > head_wins {
+            fork = Some(blocks);
+            break;
+        }
+    }
+    let fork = fork.expect("both miners out-win the head on its parent within 50 epochs");
+    assert!(
+        chain.accept(&fork).unwrap(),
+        "the heavier fork must take over"
+    );
+    let new_head = chain.head().unwrap();
+    assert_eq!(new_head.blocks().len(), 2);
+    assert_eq!(new_head.parents(), *parent.key());
+    assert!(chain.store().meta(new_head.key()).unwrap().unwrap().weight > old_weight);
+    // The reverted head's messages are back in the pool or in the new head.
+    let included: Vec<_> = fork.iter().flat_map(|(_, m)| m.clone()).collect();
+    for message in &old_messages {
+        let cid = message.cid().unwrap();
+        assert!(
+            chain.mpool().get(&cid).is_some() || included.contains(message),
+            "message {cid} of the reverted head was lost"
+        );
+    }
 }
