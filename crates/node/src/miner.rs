@@ -283,6 +283,12 @@ impl MinerService {
             Ok(block) => Ok(block),
             // Not eligible (power below the minimum, fee debt): no block, not an error.
             Err(ProduceError::Ineligible { .. }) => Ok(None),
+            // The challenged sector cannot be read (the fault detector declares it before its
+            // deadline): this epoch's win is lost, the miner goes on.
+            Err(ProduceError::Prove(e)) => {
+                tracing::warn!(height, "won the election but could not prove: {e}");
+                Ok(None)
+            }
             Err(e) => Err(e.into()),
         }
     }

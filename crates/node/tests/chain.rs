@@ -293,3 +293,58 @@ fn two_miners_share_tipsets_keep_their_power_and_a_heavier_fork_wins() {
         );
     }
 }
+
+#[test]
+fn a_miner_whose_sector_file_disappears_goes_faulty_pays_and_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    let keys = keys();
+    make_genesis(repo, &keys);
+    let disk = Arc::new(DiskStore::open(repo.join("db")).unwrap());
+    let mut chain = ChainService::open(repo, disk, Some(&repo.join("genesis.car"))).unwrap();
+    let mut miner = miner_service(repo, 0);
+    let period = chain.params().proving_period;
+    let power = |chain: &ChainService| {
+        let executed = chain.head_executed().unwrap();
+        let tree = StateTree::load(chain.store().blocks().disk(), &executed.state_root).unwrap();
+        power_state(&tree).unwrap().total_raw_power
+    };
+    // Penalties charged while mining `from..=to`.
+    let run = |chain: &mut ChainService, miner: &mut MinerService, from: u64, to: u64| {
+        let mut penalties = TokenAmount::ZERO;
+        for height in from..=to {
+            if miner.work(chain, height).unwrap().block {
+                let done = chain.head_executed().unwrap();
+                penalties = penalties.checked_add(done.penalties).unwrap();
+            }
+        }
+        penalties
+    };
+    assert!(run(&mut chain, &mut miner, 1, 10).is_zero());
+    assert_eq!(power(&chain), StoragePower::from_bytes(4096));
+
+    // Sector 1's replica disappears: the fault detector declares it before its deadline,
+    // the power drops, and every deadline end while it is faulty charges the fault fee.
+    let replica = sector_store(repo).sector_dir(MINER, 1).join("sealed");
+    let backup = repo.join("sealed.bak");
+    std::fs::rename(&replica, &backup).unwrap();
+    let fees = run(&mut chain, &mut miner, 11, 10 + period);
+    assert_eq!(
+        power(&chain),
+        StoragePower::from_bytes(2048),
+        "sector 1 is faulty"
+    );
+    assert!(!fees.is_zero(), "the faulty sector paid no fee");
+
+    // The file is back: recovery is declared and proven, the power returns, fees stop.
+    std::fs::rename(&backup, &replica).unwrap();
+    run(&mut chain, &mut miner, 11 + period, 10 + 2 * period);
+    assert_eq!(
+        power(&chain),
+        StoragePower::from_bytes(4096),
+        "sector 1 recovered"
+    );
+    let after = run(&mut chain, &mut miner, 11 + 2 * period, 10 + 3 * period);
+    assert!(after.is_zero(), "fees after recovery: {after}");
+    assert_eq!(power(&chain), StoragePower::from_bytes(4096));
+}

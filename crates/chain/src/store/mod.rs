@@ -165,7 +165,7 @@ flowcoin_types::cbor_tuple!(TipsetMeta {
     executed: Option<Executed>,
 });
 
-/// What executing a tipset gave: `[state_root, receipts, gas_used, next_base_fee]`.
+/// What executing a tipset gave: `[state_root, receipts, gas_used, next_base_fee, penalties]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Executed {
     /// The state its children build on.
@@ -176,6 +176,9 @@ pub struct Executed {
     pub gas_used: u64,
     /// The base fee its children carry.
     pub next_base_fee: TokenAmount,
+    /// What deadline processing charged in it (null rounds included): fault and termination
+    /// fees (burnt, or owed as fee debt) and forfeited pre-commit deposits.
+    pub penalties: TokenAmount,
 }
 
 flowcoin_types::cbor_tuple!(Executed {
@@ -183,6 +186,7 @@ flowcoin_types::cbor_tuple!(Executed {
     receipts: Cid,
     gas_used: u64,
     next_base_fee: TokenAmount,
+    penalties: TokenAmount,
 });
 
 /// A blockstore the chain store can make durable: before every index transaction the chain
@@ -330,6 +334,7 @@ impl<S: ChainBlocks> ChainStore<S> {
                         receipts: first.parent_message_receipts,
                         gas_used: 0,
                         next_base_fee: self.params.initial_base_fee,
+                        penalties: TokenAmount::ZERO,
                     };
                     let meta_value = to_cbor(
                         "tipset meta",
@@ -614,6 +619,12 @@ impl<S: ChainBlocks> ChainStore<S> {
         let receipts_cid = cbor_cid(&receipts_bytes);
         self.blocks.put(&receipts_cid, &receipts_bytes)?;
         let blocks_count = tipset.blocks().len().max(1) as u64;
+        let penalties = outcome
+            .deadlines
+            .iter()
+            .flat_map(|r| [r.fees, r.deposits_burnt])
+            .try_fold(TokenAmount::ZERO, |sum, fee| sum.checked_add(fee))
+            .ok_or_else(|| ChainError::Index("penalties overflow".into()))?;
         let executed = Executed {
             state_root: new_root,
             receipts: receipts_cid,
@@ -623,6 +634,7 @@ impl<S: ChainBlocks> ChainStore<S> {
                 outcome.gas_used.checked_div(blocks_count).unwrap_or(0),
                 &self.params,
             ),
+            penalties,
         };
         meta.executed = Some(executed.clone());
         self.put_meta(tipset.key(), &meta)?;
