@@ -16,7 +16,9 @@ use flowcoin_dag::store::{DiskStore, MemoryBlockstore};
 use flowcoin_node::chain::ChainService;
 use flowcoin_node::miner::{MinerConfig, MinerService, sector_store};
 use flowcoin_state::actor::power::power_state;
+use flowcoin_state::actor::{REWARD_ACTOR_ID, RewardState};
 use flowcoin_state::state_tree::StateTree;
+use flowcoin_types::economics::{GenesisAllocation, RewardSchedule};
 use flowcoin_types::{
     Address, Message, Network, NetworkParams, SectorSize, StoragePower, TokenAmount,
 };
@@ -137,8 +139,29 @@ fn a_single_miner_devnet_makes_blocks_keeps_its_power_and_moves_flw() {
         StoragePower::from_bytes(2 * 2048),
         "the miner proved every deadline"
     );
+    // Rewards follow the schedule: the reward actor minted exactly the scheduled reward of
+    // every epoch with a block (the one miner takes each whole), and the miner holds it (plus
+    // the tips of the blocks it made).
+    let schedule = RewardSchedule::new(service.params().epoch_duration);
+    let mut expected = TokenAmount::ZERO;
+    let mut cursor = service.head().unwrap();
+    while cursor.height() > 0 {
+        expected = expected
+            .checked_add(schedule.block_reward(cursor.height()))
+            .unwrap();
+        cursor = service.store().load_tipset(&cursor.parents()).unwrap();
+    }
+    let reward_actor = tree.get_actor(REWARD_ACTOR_ID).unwrap().unwrap();
+    let minted: RewardState = tree.get_state("reward", &reward_actor.head).unwrap();
+    assert_eq!(minted.total_minted, expected);
+    assert_eq!(
+        reward_actor.balance,
+        GenesisAllocation::MINING_POOL
+            .checked_sub(expected)
+            .unwrap()
+    );
     let miner_balance = tree.get_actor(MINER).unwrap().unwrap().balance;
-    assert!(!miner_balance.is_zero(), "block rewards arrive");
+    assert!(miner_balance >= expected, "block rewards arrive");
 
     // A transfer through the pool.
     let owner = keys.owner.public_key().address();
