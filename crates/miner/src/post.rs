@@ -4,7 +4,7 @@
 use flowcoin_proofs::hasher::Node;
 use flowcoin_proofs::sdr::params::{PoStProofKind, RegisteredPoStProof};
 use flowcoin_proofs::sdr::post::{
-    PrivateSector, PublicSector, prove_window, prove_winning, winning_sector_index,
+    PrivateSector, PublicSector, prove_window, prove_winning, verify_window, winning_sector_index,
 };
 use flowcoin_state::actor::ActorId;
 use flowcoin_state::actor::miner::prover_id;
@@ -26,8 +26,8 @@ fn post_type(size: SectorSize, kind: PoStProofKind) -> Result<RegisteredPoStProo
 }
 
 /// Proves one Window PoSt partition of `miner`: `partition` lists its sectors in order with
-/// their on-chain CommR; sectors in `declared_faulty` and any the fault detector rejects are
-/// skipped.
+/// their on-chain CommR; sectors in `declared_faulty`, any the fault detector rejects, and any
+/// whose openings do not verify (a damaged replica) are skipped.
 pub fn prove_partition(
     store: &SectorStore,
     miner: ActorId,
@@ -60,13 +60,31 @@ pub fn prove_partition(
             }
         }
     }
-    let proof = prove_window(
-        post_type(size, PoStProofKind::WindowV1_1)?,
-        randomness,
-        &sectors,
-        &skip,
-    )
-    .map_err(|e| SectorError::Proofs(e.to_string()))?;
+    let proof_type = post_type(size, PoStProofKind::WindowV1_1)?;
+    let prove = |skip: &[u64]| {
+        prove_window(proof_type, randomness, &sectors, skip)
+            .map_err(|e| SectorError::Proofs(e.to_string()))
+    };
+    let mut proof = prove(&skip)?;
+    // The proof is checked before it is sent: a replica whose bytes were damaged (same size,
+    // so the fault detector passed it) gives openings that do not verify. Each sector is then
+    // checked alone, and the damaged ones are skipped like missing ones.
+    if verify_window(proof_type, randomness, partition, &proof).is_err() {
+        for (public, private) in partition.iter().zip(&sectors) {
+            if skip.contains(&public.sector_number) {
+                continue;
+            }
+            let alone = prove_window(proof_type, randomness, std::slice::from_ref(private), &[]);
+            let good = alone.is_ok_and(|p| {
+                verify_window(proof_type, randomness, std::slice::from_ref(public), &p).is_ok()
+            });
+            if !good {
+                skip.push(public.sector_number);
+                skipped.push(SectorFault::Corrupt(public.sector_number));
+            }
+        }
+        proof = prove(&skip)?;
+    }
     Ok(PartitionProof {
         proof: proof.encode(true),
         skipped,

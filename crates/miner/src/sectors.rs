@@ -236,6 +236,9 @@ pub enum SectorFault {
     /// The recorded CommR is not the chain's.
     #[error("sector {0}: the CommR on disk is not the one on chain")]
     CommR(u64),
+    /// The replica's bytes are damaged: its openings do not verify against CommR.
+    #[error("sector {0}: the replica is damaged (its openings do not verify)")]
+    Corrupt(u64),
 }
 
 /// A miner's sectors on disk.
