@@ -15,11 +15,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use flowcoin_chain::genesis::{self, GenesisMinerTemplate, GenesisSectorTemplate, GenesisTemplate};
+use flowcoin_chain::genesis::{self, GenesisTemplate};
 use flowcoin_consensus::produce::BlockInputs;
 use flowcoin_crypto::message::sign_message;
 use flowcoin_crypto::{SecretKey, bls, ed25519};
 use flowcoin_dag::store::{DiskStore, MemoryBlockstore};
+use flowcoin_miner::genesis::{PreSeal, pre_seal};
 use flowcoin_miner::producer::produce_block;
 use flowcoin_node::chain::{ChainService, parent_tipset};
 use flowcoin_node::miner::{MinerConfig, MinerService, sector_store};
@@ -41,33 +42,27 @@ fn worker_key() -> bls::SecretKey {
 
 /// A repository with a devnet genesis whose miner has two sealed 8 MiB sectors.
 fn setup(repo: &Path) -> (ChainService, MinerService) {
-    let sectors = sector_store(repo);
-    let metas: Vec<_> = (0..2)
-        .map(|n| sectors.seal_cc(MINER, n, SIZE, [n as u8 + 1; 32]).unwrap())
-        .collect();
     let owner = owner_key().public_key().address();
+    let miner = pre_seal(
+        &sector_store(repo),
+        &PreSeal {
+            miner: MINER,
+            owner,
+            worker: Address::from_bls_public_key(worker_key().public_key().to_bytes()),
+            sector_size: SIZE,
+            sectors: 2,
+            expiration: 1_000_000,
+        },
+        |_| {},
+    )
+    .unwrap();
     let template = GenesisTemplate {
         network: Network::Devnet,
         timestamp: 1_700_000_000,
         premine: owner,
         team: Address::from_ed25519_public_key(&[2; 32]),
         super_nodes: genesis::devnet_super_node_addresses().unwrap(),
-        miners: vec![GenesisMinerTemplate {
-            id: MINER,
-            owner,
-            worker: Address::from_bls_public_key(worker_key().public_key().to_bytes()),
-            sector_size: SIZE,
-            peer_id: Vec::new(),
-            sectors: metas
-                .iter()
-                .map(|m| GenesisSectorTemplate {
-                    sector_number: m.sector_number,
-                    comm_r: m.comm_r_cid.parse().unwrap(),
-                    comm_d: m.comm_d_cid.parse().unwrap(),
-                    expiration: 1_000_000,
-                })
-                .collect(),
-        }],
+        miners: vec![miner],
     };
     let mut store = MemoryBlockstore::new();
     let built = genesis::build_genesis(&template, &NetworkParams::devnet(), &mut store).unwrap();

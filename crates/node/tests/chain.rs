@@ -8,11 +8,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use flowcoin_chain::genesis::{self, GenesisMinerTemplate, GenesisSectorTemplate, GenesisTemplate};
+use flowcoin_chain::genesis::{self, GenesisTemplate};
 use flowcoin_crypto::SecretKey;
 use flowcoin_crypto::message::sign_message;
 use flowcoin_crypto::{bls, ed25519};
 use flowcoin_dag::store::{DiskStore, MemoryBlockstore};
+use flowcoin_miner::genesis::{PreSeal, pre_seal};
 use flowcoin_node::chain::ChainService;
 use flowcoin_node::miner::{MinerConfig, MinerService, sector_store};
 use flowcoin_state::actor::power::power_state;
@@ -47,30 +48,19 @@ fn make_genesis_with(repo: &Path, keys: &Keys, miners: u8) {
     let owner = keys.owner.public_key().address();
     let miners = (0..miners)
         .map(|index| {
-            let id = MINER + u64::from(index);
-            let metas: Vec<_> = (0..2)
-                .map(|n| {
-                    sectors
-                        .seal_cc(id, n, SectorSize::Size2KiB, [n as u8 + 7 + index; 32])
-                        .unwrap()
-                })
-                .collect();
-            GenesisMinerTemplate {
-                id,
-                owner,
-                worker: Address::from_bls_public_key(worker(index).public_key().to_bytes()),
-                sector_size: SectorSize::Size2KiB,
-                peer_id: Vec::new(),
-                sectors: metas
-                    .iter()
-                    .map(|m| GenesisSectorTemplate {
-                        sector_number: m.sector_number,
-                        comm_r: m.comm_r_cid.parse().unwrap(),
-                        comm_d: m.comm_d_cid.parse().unwrap(),
-                        expiration: 100_000,
-                    })
-                    .collect(),
-            }
+            pre_seal(
+                &sectors,
+                &PreSeal {
+                    miner: MINER + u64::from(index),
+                    owner,
+                    worker: Address::from_bls_public_key(worker(index).public_key().to_bytes()),
+                    sector_size: SectorSize::Size2KiB,
+                    sectors: 2,
+                    expiration: 100_000,
+                },
+                |_| {},
+            )
+            .unwrap()
         })
         .collect();
     let template = GenesisTemplate {

@@ -9,7 +9,7 @@ use std::fmt::Debug;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use flowcoin_chain::genesis::{self, GenesisMinerTemplate, GenesisSectorTemplate, GenesisTemplate};
+use flowcoin_chain::genesis::{self, GenesisTemplate};
 use flowcoin_crypto::message::sign_message;
 use flowcoin_crypto::{SecretKey, bls, ed25519};
 use flowcoin_dag::store::{DiskStore, MemoryBlockstore};
@@ -46,14 +46,6 @@ fn text(address: Address) -> String {
 /// Seals the miner's two sectors into `repo/sectors` and writes `repo/genesis.car` (as
 /// tests/chain.rs does).
 fn make_genesis(repo: &Path) {
-    let sectors = sector_store(repo);
-    let metas: Vec<_> = (0..2)
-        .map(|n| {
-            sectors
-                .seal_cc(MINER, n, SectorSize::Size2KiB, [n as u8 + 7; 32])
-                .unwrap()
-        })
-        .collect();
     let owner = owner_key().public_key().address();
     let template = GenesisTemplate {
         network: Network::Devnet,
@@ -61,22 +53,21 @@ fn make_genesis(repo: &Path) {
         premine: owner,
         team: Address::from_ed25519_public_key(&[2; 32]),
         super_nodes: genesis::devnet_super_node_addresses().unwrap(),
-        miners: vec![GenesisMinerTemplate {
-            id: MINER,
-            owner,
-            worker: Address::from_bls_public_key(worker_key().public_key().to_bytes()),
-            sector_size: SectorSize::Size2KiB,
-            peer_id: Vec::new(),
-            sectors: metas
-                .iter()
-                .map(|m| GenesisSectorTemplate {
-                    sector_number: m.sector_number,
-                    comm_r: m.comm_r_cid.parse().unwrap(),
-                    comm_d: m.comm_d_cid.parse().unwrap(),
+        miners: vec![
+            flowcoin_miner::genesis::pre_seal(
+                &sector_store(repo),
+                &flowcoin_miner::genesis::PreSeal {
+                    miner: MINER,
+                    owner,
+                    worker: Address::from_bls_public_key(worker_key().public_key().to_bytes()),
+                    sector_size: SectorSize::Size2KiB,
+                    sectors: 2,
                     expiration: 100_000,
-                })
-                .collect(),
-        }],
+                },
+                |_| {},
+            )
+            .unwrap(),
+        ],
     };
     let mut store = MemoryBlockstore::new();
     let built = genesis::build_genesis(&template, &NetworkParams::devnet(), &mut store).unwrap();

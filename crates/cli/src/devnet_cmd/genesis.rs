@@ -11,12 +11,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::Context as _;
 use cid::Cid;
 use flowcoin_chain::genesis::{
-    self, FIRST_GENESIS_MINER_ID, GenesisMinerTemplate, GenesisSectorTemplate, GenesisTemplate,
-    build_genesis, write_car, write_template,
+    self, FIRST_GENESIS_MINER_ID, GenesisTemplate, build_genesis, write_car, write_template,
 };
 use flowcoin_crypto::{KeyType, Keystore};
 use flowcoin_dag::store::MemoryBlockstore;
-use flowcoin_proofs::{sealed_cid, unsealed_cid};
+use flowcoin_miner::genesis::{PreSeal, pre_seal};
 use flowcoin_types::{Address, Network, NetworkParams, SectorSize, TokenAmount};
 
 /// The keystore names `flowcoin genesis new` gives the premine and team keys.
@@ -25,10 +24,6 @@ pub(super) const PREMINE_KEY: &str = "genesis-premine";
 pub(super) const TEAM_KEY: &str = "genesis-team";
 /// The worker key's name: the daemon's default `--worker-key`.
 pub(super) const WORKER_KEY: &str = "worker";
-
-/// The seal ticket of the pre-sealed sectors. Genesis sectors are not checked against chain
-/// randomness, and each sector's number already makes its replica distinct.
-const GENESIS_TICKET: [u8; 32] = *b"flowcoin devnet genesis sectors.";
 
 /// What to build.
 pub(super) struct GenesisPlan<'a> {
@@ -80,26 +75,26 @@ pub(super) fn build(plan: &GenesisPlan<'_>) -> anyhow::Result<DevnetGenesis> {
 
     let miner = FIRST_GENESIS_MINER_ID;
     let store = flowcoin_node::miner::sector_store(plan.repo);
-    let mut sectors = Vec::new();
-    for number in 0..plan.sectors {
-        eprintln!(
-            "sealing sector {number} of {} ({}, committed capacity)",
-            name(Address::Id(miner)),
-            plan.sector_size
-        );
-        let meta = store
-            .seal_cc(miner, number, plan.sector_size, GENESIS_TICKET)
-            .with_context(|| format!("sealing sector {number}"))?;
-        let comm_r = meta.comm_r().map_err(anyhow::Error::msg)?;
-        let comm_d = meta.comm_d().map_err(anyhow::Error::msg)?;
-        sectors.push(GenesisSectorTemplate {
-            sector_number: number,
-            comm_r: sealed_cid(&comm_r),
-            comm_d: unsealed_cid(&comm_d),
+    let pre_sealed = pre_seal(
+        &store,
+        &PreSeal {
+            miner,
+            owner: premine,
+            worker,
+            sector_size: plan.sector_size,
+            sectors: plan.sectors,
             expiration: params.miner.max_sector_lifetime,
-        });
-    }
-    let numbers = sectors.iter().map(|s| s.sector_number).collect();
+        },
+        |number| {
+            eprintln!(
+                "sealing sector {number} of {} ({}, committed capacity)",
+                name(Address::Id(miner)),
+                plan.sector_size
+            );
+        },
+    )
+    .context("sealing the genesis sectors")?;
+    let numbers = pre_sealed.sectors.iter().map(|s| s.sector_number).collect();
     let template = GenesisTemplate {
         network,
         // Now, after sealing: the chain's first epochs start when the node does.
@@ -107,14 +102,7 @@ pub(super) fn build(plan: &GenesisPlan<'_>) -> anyhow::Result<DevnetGenesis> {
         premine,
         team,
         super_nodes: genesis::devnet_super_node_addresses()?,
-        miners: vec![GenesisMinerTemplate {
-            id: miner,
-            owner: premine,
-            worker,
-            sector_size: plan.sector_size,
-            peer_id: Vec::new(),
-            sectors,
-        }],
+        miners: vec![pre_sealed],
     };
     write_template(plan.template, &template)
         .with_context(|| format!("writing the template {}", plan.template.display()))?;
