@@ -210,12 +210,9 @@ impl Pipeline {
                         .ok_or(PipelineError::Overflow)?;
                     let value = deposit.saturating_sub(available);
                     available = available.saturating_sub(deposit);
-                    let lifetime = params
-                        .miner
-                        .min_sector_lifetime
-                        .saturating_mul(4)
-                        .min(params.miner.max_sector_lifetime)
-                        .max(params.miner.min_sector_lifetime.saturating_add(1));
+                    // The longest commitment the chain accepts (counted from the pre-commit,
+                    // as the chain checks it): a pledged sector serves as long as it may.
+                    let lifetime = params.miner.max_sector_lifetime;
                     self.sent.insert(key, epoch);
                     actions.push(PipelineAction::PreCommit(
                         PreCommitSectorParams {
@@ -223,9 +220,7 @@ impl Pipeline {
                             sealed_cid: flowcoin_proofs::sealed_cid(&comm_r),
                             unsealed_cid: flowcoin_proofs::unsealed_cid(&comm_d),
                             seal_rand_epoch: meta.ticket_epoch.unwrap_or(0),
-                            expiration: epoch
-                                .saturating_add(params.max_prove_commit_delay)
-                                .saturating_add(lifetime),
+                            expiration: epoch.saturating_add(lifetime),
                         },
                         value,
                     ));
