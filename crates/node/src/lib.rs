@@ -44,6 +44,7 @@ pub mod miner;
 pub mod node;
 pub mod rpc;
 pub mod server;
+pub mod sync;
 
 pub use client::ApiClient;
 pub use node::{ChainConfig, Node, NodeConfig, NodeError, NodeState};

@@ -14,12 +14,14 @@ use flowcoin_crypto::message::sign_message;
 use flowcoin_crypto::{bls, ed25519};
 use flowcoin_dag::store::{DiskStore, MemoryBlockstore};
 use flowcoin_miner::genesis::{PreSeal, pre_seal};
-use flowcoin_node::chain::ChainService;
+use flowcoin_node::chain::{ChainService, ChainServiceError};
 use flowcoin_node::miner::{MinerConfig, MinerService, sector_store};
+use flowcoin_node::sync::{ChainSource, SyncError, TipsetBlocks, sync_from};
 use flowcoin_state::actor::power::power_state;
 use flowcoin_state::actor::{REWARD_ACTOR_ID, RewardState};
 use flowcoin_state::state_tree::StateTree;
 use flowcoin_types::economics::{GenesisAllocation, RewardSchedule};
+use flowcoin_types::tipset::TipsetKey;
 use flowcoin_types::{
     Address, Message, Network, NetworkParams, SectorSize, StoragePower, TokenAmount,
 };
@@ -360,4 +362,127 @@ fn a_miner_whose_sector_file_disappears_goes_faulty_pays_and_recovers() {
     let after = run(&mut chain, &mut miner, 11 + 2 * period, 10 + 3 * period);
     assert!(after.is_zero(), "fees after recovery: {after}");
     assert_eq!(power(&chain), StoragePower::from_bytes(4096));
+}
+
+/// Another node's chain service as a peer (what the network's chain exchange will carry).
+struct Peer<'a>(&'a ChainService);
+
+impl ChainSource for Peer<'_> {
+    fn head(&self) -> Result<(TipsetKey, u64), String> {
+        let head = self.0.head().map_err(|e| e.to_string())?;
+        Ok((head.key().clone(), head.height()))
+    }
+
+    fn tipset(&self, key: &TipsetKey) -> Result<TipsetBlocks, String> {
+        let store = self.0.store();
+        let tipset = store.load_tipset(key).map_err(|e| e.to_string())?;
+        tipset
+            .blocks()
+            .iter()
+            .map(|b| {
+                Ok((
+                    b.clone(),
+                    store.block_messages(b).map_err(|e| e.to_string())?,
+                ))
+            })
+            .collect()
+    }
+}
+
+/// A peer that announces a forged head: its real head's blocks with one more win claimed
+/// (consistent keys, so only validation can tell), the rest of its chain honest.
+struct Liar<'a>(Peer<'a>);
+
+impl Liar<'_> {
+    fn forged(&self) -> TipsetBlocks {
+        let (key, _) = self.0.head().unwrap();
+        let mut blocks = self.0.tipset(&key).unwrap();
+        for (header, _) in &mut blocks {
+            header.election_proof.win_count += 1;
+        }
+        blocks
+    }
+
+    fn forged_key(&self) -> TipsetKey {
+        let headers = self.forged().into_iter().map(|(h, _)| h).collect();
+        flowcoin_types::tipset::Tipset::new(headers)
+            .unwrap()
+            .key()
+            .clone()
+    }
+}
+
+impl ChainSource for Liar<'_> {
+    fn head(&self) -> Result<(TipsetKey, u64), String> {
+        let (_, height) = self.0.head()?;
+        Ok((self.forged_key(), height))
+    }
+
+    fn tipset(&self, key: &TipsetKey) -> Result<TipsetBlocks, String> {
+        if *key == self.forged_key() {
+            return Ok(self.forged());
+        }
+        self.0.tipset(key)
+    }
+}
+
+#[test]
+fn a_late_node_syncs_from_a_peer_and_refuses_a_lying_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo_a = dir.path().join("a");
+    let repo_b = dir.path().join("b");
+    std::fs::create_dir_all(&repo_a).unwrap();
+    std::fs::create_dir_all(&repo_b).unwrap();
+    let keys = keys();
+    make_genesis(&repo_a, &keys);
+    let car = repo_a.join("genesis.car");
+    let open = |repo: &Path| {
+        let disk = Arc::new(DiskStore::open(repo.join("db")).unwrap());
+        ChainService::open(repo, disk, Some(&car)).unwrap()
+    };
+    let mut a = open(&repo_a);
+    let mut miner = miner_service(&repo_a, 0);
+    mine(&mut a, &mut miner, 1, 30);
+    let mut b = open(&repo_b);
+    assert_eq!(b.head().unwrap().height(), 0);
+
+    // A lying peer: its honest history is accepted, its forged head is refused by validation
+    // and not stored.
+    let lie = sync_from(&mut b, &Liar(Peer(&a)), 1_000).unwrap_err();
+    assert!(
+        matches!(
+            lie,
+            SyncError::Chain(ChainServiceError::InvalidBlock { .. })
+        ),
+        "{lie}"
+    );
+    assert_eq!(b.head().unwrap().key(), &a.head().unwrap().parents());
+
+    // The honest peer: B catches up to A's head and state.
+    let report = sync_from(&mut b, &Peer(&a), 1_000).unwrap();
+    assert!(report.head_moved);
+    assert_eq!(b.head().unwrap(), a.head().unwrap());
+    assert_eq!(
+        b.head_executed().unwrap().state_root,
+        a.head_executed().unwrap().state_root
+    );
+    assert_eq!(report.fetched, report.accepted);
+
+    // A mines on; B follows incrementally, fetching only what is new.
+    let from = a.head().unwrap().height() + 1;
+    mine(&mut a, &mut miner, from, from + 9);
+    let again = sync_from(&mut b, &Peer(&a), 1_000).unwrap();
+    assert!(again.fetched <= 10 && again.fetched > 0, "{again:?}");
+    assert_eq!(b.head().unwrap(), a.head().unwrap());
+    // Nothing new: nothing fetched.
+    let idle = sync_from(&mut b, &Peer(&a), 1_000).unwrap();
+    assert_eq!(idle.fetched, 0);
+
+    // A peer too far ahead for the bound is not followed.
+    let from = a.head().unwrap().height() + 1;
+    mine(&mut a, &mut miner, from, from + 9);
+    assert!(matches!(
+        sync_from(&mut b, &Peer(&a), 3),
+        Err(SyncError::TooDeep(3))
+    ));
 }
