@@ -294,8 +294,6 @@ impl ChainService {
                 let file = std::fs::File::open(path).map_err(|e| invalid(e.to_string()))?;
                 flowcoin_dag::car::import_cars(&disk, vec![("genesis".to_string(), file)])
                     .map_err(|e| invalid(e.to_string()))?;
-                std::fs::write(genesis_file(repo), report.genesis_cid.to_string())
-                    .map_err(|e| invalid(e.to_string()))?;
                 report.genesis_cid
             }
             (None, Some(text)) => {
@@ -336,6 +334,16 @@ impl ChainService {
             &genesis_cid,
             params.clone(),
         )?;
+        // Recorded only once the chain store accepted it: a wrong --genesis on a repository
+        // with another chain leaves the record as it was.
+        if genesis_car.is_some() {
+            std::fs::write(genesis_file(repo), genesis_cid.to_string()).map_err(|e| {
+                ChainServiceError::Genesis {
+                    path: genesis_file(repo),
+                    reason: e.to_string(),
+                }
+            })?;
+        }
         let weigher = EcWeigher {
             expected_leaders: params.expected_leaders_per_epoch,
         };

@@ -486,3 +486,32 @@ fn a_late_node_syncs_from_a_peer_and_refuses_a_lying_one() {
         Err(SyncError::TooDeep(3))
     ));
 }
+
+#[test]
+fn another_genesis_is_refused_and_the_chain_stays_usable() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("node");
+    let other = dir.path().join("other");
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::create_dir_all(&other).unwrap();
+    let keys = keys();
+    make_genesis(&repo, &keys);
+    make_genesis_with(&other, &keys, 2);
+    let disk = Arc::new(DiskStore::open(repo.join("db")).unwrap());
+    let first = ChainService::open(&repo, disk.clone(), Some(&repo.join("genesis.car"))).unwrap();
+    let genesis = first.head().unwrap();
+    drop(first);
+    let refused = ChainService::open(&repo, disk.clone(), Some(&other.join("genesis.car")));
+    assert!(
+        matches!(
+            refused,
+            Err(ChainServiceError::Chain(
+                flowcoin_chain::store::ChainError::OtherGenesis { .. }
+            ))
+        ),
+        "{refused:?}"
+    );
+    // Without --genesis the node opens its own chain, as before.
+    let again = ChainService::open(&repo, disk, None).unwrap();
+    assert_eq!(again.head().unwrap(), genesis);
+}
