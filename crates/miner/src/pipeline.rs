@@ -16,7 +16,7 @@
 //! for [`RESUBMIT_AFTER`] epochs. [`Pipeline::pledge`] seals a new
 //! sector with the ticket of the previous epoch (numbers go up from the chain's next free one).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use flowcoin_crypto::randomness::RandomnessSource;
 use flowcoin_dag::store::Blockstore;
@@ -32,7 +32,7 @@ use flowcoin_types::message::Bytes;
 use flowcoin_types::{NetworkParams, TokenAmount};
 
 use crate::scheduler::RESUBMIT_AFTER;
-use crate::sectors::{SectorError, SectorStore};
+use crate::sectors::{PledgeJob, SectorError, SectorStore};
 
 /// What the pipeline needs sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,21 +115,41 @@ impl Pipeline {
         epoch: u64,
         randomness: &dyn RandomnessSource,
     ) -> Result<u64, PipelineError> {
+        let job = self.plan_pledge(tree, epoch, randomness, &BTreeSet::new())?;
+        self.store.seal(&job)?;
+        Ok(job.number)
+    }
+
+    /// What sealing a new committed-capacity sector takes, decided on the chain's state: the
+    /// next free number (above those on disk, the chain's next one, and `reserved`, the
+    /// numbers of sectors still being sealed) and the ticket of `epoch − 1`. Sealing it
+    /// ([`SectorStore::seal`]) can then run away from the chain.
+    pub fn plan_pledge<S: Blockstore>(
+        &self,
+        tree: &StateTree<S>,
+        epoch: u64,
+        randomness: &dyn RandomnessSource,
+        reserved: &BTreeSet<u64>,
+    ) -> Result<PledgeJob, PipelineError> {
         let (_, state) =
             miner_state(tree, self.miner)?.ok_or(PipelineError::NoMiner(self.miner))?;
         let size = state
             .sector_size()
             .ok_or(PipelineError::NoMiner(self.miner))?;
         let on_disk = self.store.list(self.miner)?;
-        let number = on_disk
-            .last()
-            .map_or(0, |n| n.saturating_add(1))
+        let after = |n: Option<&u64>| n.map_or(0, |n| n.saturating_add(1));
+        let number = after(on_disk.last())
+            .max(after(reserved.last()))
             .max(state.next_sector_number);
         let ticket_epoch = epoch.saturating_sub(1);
         let ticket = seal_ticket(randomness, self.miner, ticket_epoch)?;
-        self.store
-            .seal_cc_at(self.miner, number, size, ticket, Some(ticket_epoch))?;
-        Ok(number)
+        Ok(PledgeJob {
+            miner: self.miner,
+            number,
+            size,
+            ticket,
+            ticket_epoch,
+        })
     }
 
     /// Where each sector on disk stands at `epoch`.

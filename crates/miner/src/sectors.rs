@@ -241,6 +241,21 @@ pub enum SectorFault {
     Corrupt(u64),
 }
 
+/// A committed-capacity sector to seal: decided on the chain, sealed away from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PledgeJob {
+    /// The miner.
+    pub miner: ActorId,
+    /// The sector number.
+    pub number: u64,
+    /// The sector size.
+    pub size: SectorSize,
+    /// The seal ticket.
+    pub ticket: Node,
+    /// The chain epoch it was drawn at.
+    pub ticket_epoch: u64,
+}
+
 /// A miner's sectors on disk.
 #[derive(Debug, Clone)]
 pub struct SectorStore {
@@ -328,6 +343,17 @@ impl SectorStore {
             reason: e.to_string(),
         })?;
         write_atomic(&dir.join("sector.json"), &json)
+    }
+
+    /// Seals the committed-capacity sector `job` describes.
+    pub fn seal(&self, job: &PledgeJob) -> Result<SectorMeta, SectorError> {
+        self.seal_cc_at(
+            job.miner,
+            job.number,
+            job.size,
+            job.ticket,
+            Some(job.ticket_epoch),
+        )
     }
 
     /// The description of sector `number`.

@@ -9,10 +9,13 @@
 //! 2. the block producer runs the election for `h` on the head (null rounds in between if
 //!    epochs passed without a block) and, on a win, the block is accepted as the new head.
 //!
-//! Proving and sealing are CPU-bound: the service runs them on a blocking thread while it
-//! holds the chain service's lock, so API reads wait at most one epoch's work.
+//! Proving is CPU-bound: the service runs it on a blocking thread while it holds the chain
+//! service's lock, so API reads wait at most one epoch's work. Sealing a pledged sector takes
+//! far longer (95 s for 512 MiB): its number and ticket are taken on the chain, then it is
+//! sealed on a thread of its own, without any lock, and pre-committed once sealed.
 
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeSet;
+use std::sync::{Arc, Condvar, Mutex};
 
 use flowcoin_consensus::produce::{BlockInputs, ProduceError};
 use flowcoin_crypto::message::sign_message;
@@ -20,7 +23,7 @@ use flowcoin_crypto::{SecretKey, bls};
 use flowcoin_miner::pipeline::{Pipeline, PipelineAction};
 use flowcoin_miner::producer::produce_block;
 use flowcoin_miner::scheduler::{Action, PostScheduler};
-use flowcoin_miner::sectors::SectorStore;
+use flowcoin_miner::sectors::{PledgeJob, SectorStore};
 use flowcoin_state::actor::ActorId;
 use flowcoin_state::actor::miner::{
     METHOD_DECLARE_FAULTS, METHOD_DECLARE_FAULTS_RECOVERED, METHOD_PRE_COMMIT_SECTOR,
@@ -64,14 +67,75 @@ pub struct EpochReport {
     pub block: bool,
 }
 
+/// Seals pledged sectors on a thread of its own, so sealing (95 s for 512 MiB) never holds
+/// the chain: the pipeline finds a sector once its `sector.json` is written.
+struct Sealer {
+    jobs: std::sync::mpsc::Sender<PledgeJob>,
+    /// Sectors handed to the thread and not sealed yet, with a signal when one finishes.
+    in_flight: Arc<(Mutex<BTreeSet<u64>>, Condvar)>,
+}
+
+impl Sealer {
+    fn start(store: SectorStore) -> Self {
+        let (jobs, queue) = std::sync::mpsc::channel::<PledgeJob>();
+        let in_flight = Arc::new((Mutex::new(BTreeSet::new()), Condvar::new()));
+        let done = Arc::clone(&in_flight);
+        std::thread::spawn(move || {
+            // Ends when the service (and its sender) is dropped.
+            while let Ok(job) = queue.recv() {
+                match store.seal(&job) {
+                    Ok(_) => tracing::info!(sector = job.number, "sealed a pledged sector"),
+                    Err(e) => tracing::warn!(sector = job.number, "sealing failed: {e}"),
+                }
+                let (set, signal) = &*done;
+                if let Ok(mut set) = set.lock() {
+                    set.remove(&job.number);
+                }
+                signal.notify_all();
+            }
+        });
+        Self { jobs, in_flight }
+    }
+
+    /// The numbers still being sealed.
+    fn reserved(&self) -> BTreeSet<u64> {
+        self.in_flight
+            .0
+            .lock()
+            .map(|set| set.clone())
+            .unwrap_or_default()
+    }
+
+    fn submit(&self, job: PledgeJob) -> Result<(), MinerError> {
+        if let Ok(mut set) = self.in_flight.0.lock() {
+            set.insert(job.number);
+        }
+        self.jobs
+            .send(job)
+            .map_err(|_| MinerError::Message("the sealing thread stopped".into()))
+    }
+
+    fn wait(&self) {
+        let (set, signal) = &*self.in_flight;
+        let Ok(mut guard) = set.lock() else { return };
+        while !guard.is_empty() {
+            guard = match signal.wait(guard) {
+                Ok(guard) => guard,
+                Err(_) => return,
+            };
+        }
+    }
+}
+
 /// The miner's state between epochs.
 pub struct MinerService {
     config: MinerConfig,
     sectors: SectorStore,
     scheduler: PostScheduler,
     pipeline: Pipeline,
-    /// Sectors asked for by `pledge`, sealed at the next epoch.
+    /// Sectors asked for by `pledge`, handed to the sealer at the next epoch.
     pledges: usize,
+    sealer: Sealer,
 }
 
 impl std::fmt::Debug for MinerService {
@@ -119,10 +183,17 @@ impl MinerService {
         Self {
             scheduler: PostScheduler::new(config.id, sectors.clone()),
             pipeline: Pipeline::new(config.id, sectors.clone()),
+            sealer: Sealer::start(sectors.clone()),
             config,
             sectors,
             pledges: 0,
         }
+    }
+
+    /// Blocks until every pledged sector handed to the sealing thread is sealed (tests use it
+    /// to make the pipeline's next step deterministic).
+    pub fn wait_sealed(&self) {
+        self.sealer.wait();
     }
 
     /// The miner's ID.
@@ -130,7 +201,8 @@ impl MinerService {
         self.config.id
     }
 
-    /// Asks for one more committed-capacity sector (sealed at the next epoch).
+    /// Asks for one more committed-capacity sector: its number and ticket are taken at the
+    /// next epoch, then it is sealed in the background and pre-committed once sealed.
     pub fn pledge(&mut self) {
         self.pledges = self.pledges.saturating_add(1);
     }
@@ -209,7 +281,13 @@ impl MinerService {
         {
             let randomness = chain.store().randomness(head);
             for _ in 0..std::mem::take(&mut self.pledges) {
-                self.pipeline.pledge(&head_tree, height, &randomness)?;
+                let job = self.pipeline.plan_pledge(
+                    &head_tree,
+                    height,
+                    &randomness,
+                    &self.sealer.reserved(),
+                )?;
+                self.sealer.submit(job)?;
             }
             for action in self
                 .scheduler

@@ -90,6 +90,8 @@ fn mine(service: &mut ChainService, miner: &mut MinerService, from: u64, to: u64
         if miner.work(service, height).unwrap().block {
             made += 1;
         }
+        // Pledged sectors seal in the background: wait, so the next epoch sees them.
+        miner.wait_sealed();
     }
     made
 }

@@ -129,7 +129,12 @@ impl TestNode {
             let mut chain = chain.lock().unwrap();
             let mut miner = miner.lock().unwrap();
             (from..=to)
-                .filter(|&height| miner.work(&mut chain, height).unwrap().block)
+                .filter(|&height| {
+                    let block = miner.work(&mut chain, height).unwrap().block;
+                    // Pledged sectors seal in the background: wait, so the next epoch sees them.
+                    miner.wait_sealed();
+                    block
+                })
                 .collect()
         })
         .await
