@@ -12,7 +12,6 @@ use flowcoin_dag::car::{CarError, CarWriter, ExportCarError, ExportStats, Visit}
 use flowcoin_dag::hash::IDENTITY;
 use flowcoin_dag::links::links;
 use flowcoin_dag::store::{Blockstore, MemoryBlockstore, StoreError};
-use flowcoin_state::actor::miner::commitment_of;
 use flowcoin_state::actor::{
     AccountState, ActorCode, ActorId, ActorState, BURNT_FUNDS_ACTOR_ID, INIT_ACTOR_ID, InitState,
     REWARD_ACTOR_ID, RewardState, SuperNodeRegistryState, VestingState,
@@ -158,12 +157,10 @@ pub(super) fn invalid(reason: impl Into<String>) -> GenesisCarError {
 }
 
 /// Whether `cid` names no block of the genesis: an identity CID (actor codes: the data is the
-/// CID itself) or a sector commitment (the CommR and CommD of genesis miners' sectors: the
-/// "data" is the sector, as in Filecoin chain exports).
+/// CID itself). Sector commitments (genesis miners' CommR and CommD) never get here:
+/// `flowcoin_dag::links::links` leaves them out.
 fn names_no_block(cid: &Cid) -> bool {
     cid.hash().code() == IDENTITY
-        || commitment_of(cid, true).is_some()
-        || commitment_of(cid, false).is_some()
 }
 
 /// Walks the genesis DAG under `root` in depth-first pre-order (links in order, each block
