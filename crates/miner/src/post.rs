@@ -1,13 +1,11 @@
 //! Proving space-time from the sector store: a Window PoSt partition (skipping sectors the
-//! fault detector finds unprovable, which the chain then marks faulty) and a Winning PoSt.
+//! fault detector finds unprovable, which the chain then marks faulty). The Winning PoSt is
+//! `producer::prove_task`.
 
 use flowcoin_proofs::hasher::Node;
 use flowcoin_proofs::sdr::params::{PoStProofKind, RegisteredPoStProof};
-use flowcoin_proofs::sdr::post::{
-    PrivateSector, PublicSector, prove_window, prove_winning, verify_window, winning_sector_index,
-};
+use flowcoin_proofs::sdr::post::{PrivateSector, PublicSector, prove_window, verify_window};
 use flowcoin_state::actor::ActorId;
-use flowcoin_state::actor::miner::prover_id;
 use flowcoin_types::SectorSize;
 
 use crate::sectors::{SectorError, SectorFault, SectorStore};
@@ -100,45 +98,4 @@ fn placeholder(sector_number: u64) -> PrivateSector {
         comm_c: [0; 32],
         comm_r_last: [0; 32],
     }
-}
-
-/// The sector a Winning PoSt with `randomness` challenges among `provable` (in the chain's
-/// order), if any.
-pub fn winning_sector(miner: ActorId, randomness: &Node, provable: &[PublicSector]) -> Option<u64> {
-    winning_sector_index(&prover_id(miner), randomness, provable.len())
-        .and_then(|i| provable.get(i))
-        .map(|s| s.sector_number)
-}
-
-/// Proves a Winning PoSt over `provable` (the miner's provable sectors at the lookback, in the
-/// chain's order): only the challenged sector is read.
-pub fn prove_winning_post(
-    store: &SectorStore,
-    miner: ActorId,
-    size: SectorSize,
-    randomness: &Node,
-    provable: &[PublicSector],
-) -> Result<Vec<u8>, SectorError> {
-    let chosen = winning_sector(miner, randomness, provable)
-        .ok_or_else(|| SectorError::Proofs("the miner has no provable sector".into()))?;
-    // prove_winning picks the same index again: give it the full set, with the chosen sector
-    // loaded and the others as placeholders it never opens.
-    let sectors = provable
-        .iter()
-        .map(|s| {
-            if s.sector_number == chosen {
-                store.private_sector(miner, chosen)
-            } else {
-                Ok(placeholder(s.sector_number))
-            }
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let proof = prove_winning(
-        post_type(size, PoStProofKind::Winning)?,
-        &prover_id(miner),
-        randomness,
-        &sectors,
-    )
-    .map_err(|e| SectorError::Proofs(e.to_string()))?;
-    Ok(proof.encode(false))
 }

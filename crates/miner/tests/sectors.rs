@@ -3,13 +3,17 @@
 //! corrupted sector is skipped and reported, the proof still verifies), prove Winning PoSt,
 //! adopt a sector sealed elsewhere.
 
-use flowcoin_miner::post::{prove_partition, prove_winning_post, winning_sector};
+use flowcoin_consensus::produce::WinningPostTask;
+use flowcoin_miner::post::prove_partition;
+use flowcoin_miner::producer::prove_task;
 use flowcoin_miner::sectors::{SectorFault, SectorStore};
 use flowcoin_proofs::sdr::commit::{SealPublicInputs, verify_seal};
 use flowcoin_proofs::sdr::params::{
     PoStProofKind, RegisteredPoStProof, RegisteredSealProof, SealProofVersion,
 };
-use flowcoin_proofs::sdr::post::{PostProof, PublicSector, verify_window, verify_winning};
+use flowcoin_proofs::sdr::post::{
+    PostProof, PublicSector, verify_window, verify_winning, winning_sector_index,
+};
 use flowcoin_proofs::sdr::proof::SealProof;
 use flowcoin_state::actor::miner::prover_id;
 use flowcoin_types::SectorSize;
@@ -109,9 +113,17 @@ fn sealed_cc_sectors_prove_their_seal_and_spacetime() {
     // Winning PoSt over the provable set {0, 2}.
     let provable = [public(&s, 0), public(&s, 2)];
     let winning = RegisteredPoStProof::new(SIZE, PoStProofKind::Winning).unwrap();
-    let chosen = winning_sector(MINER, &randomness, &provable).unwrap();
-    assert!(chosen == 0 || chosen == 2);
-    let proof = prove_winning_post(&s, MINER, SIZE, &randomness, &provable).unwrap();
+    let chosen = winning_sector_index(&prover_id(MINER), &randomness, provable.len())
+        .and_then(|i| provable.get(i))
+        .copied()
+        .unwrap();
+    let task = WinningPostTask {
+        proof_type: winning,
+        prover_id: prover_id(MINER),
+        randomness,
+        sector: chosen,
+    };
+    let proof = prove_task(&s, MINER, &task).unwrap();
     let decoded = PostProof::decode(&proof, false).unwrap();
     verify_winning(winning, &prover_id(MINER), &randomness, &provable, &decoded).unwrap();
     assert!(
