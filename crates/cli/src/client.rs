@@ -176,6 +176,9 @@ pub fn run(repo: &Repo, cmd: ClientCommand) -> anyhow::Result<()> {
             out.flush()?;
             Ok(())
         }
+        ClientCommand::Get { target, output } if daemon_running(repo)? => {
+            retrieve_via_daemon(repo, &target, &output)
+        }
         ClientCommand::Get { target, output } => {
             let store = repo.existing_store()?;
             let ex = Exporter::new(&store);
@@ -227,10 +230,85 @@ pub fn run(repo: &Repo, cmd: ClientCommand) -> anyhow::Result<()> {
     }
 }
 
+/// Whether a daemon holds the repository (its store is then reached through the API).
+fn daemon_running(repo: &Repo) -> anyhow::Result<bool> {
+    Ok(
+        std::env::var(crate::node_api::API_INFO_ENV).is_ok_and(|v| !v.trim().is_empty())
+            || flowcoin_node::node::read_api_url(repo.root())?.is_some(),
+    )
+}
+
+/// An absolute form of `path` for the daemon (which may run in another directory).
+fn absolute(path: &Path) -> anyhow::Result<PathBuf> {
+    std::path::absolute(path).with_context(|| format!("resolving {}", path.display()))
+}
+
+/// `client get` with a daemon running: it fetches what it does not have from the network
+/// (DHT, then bitswap), pins it, and writes it.
+fn retrieve_via_daemon(repo: &Repo, target: &str, output: &Path) -> anyhow::Result<()> {
+    use flowcoin_node::rpc::FlowcoinApiClient as _;
+    if std::fs::symlink_metadata(output).is_ok() {
+        bail!("{} already exists", output.display());
+    }
+    let out = absolute(output)?;
+    let api = crate::node_api::Api::connect(repo, flowcoin_node::auth::Permission::Admin)?;
+    let report =
+        api.call(|c| c.client_retrieve(target.to_owned(), Some(out.display().to_string())))?;
+    eprintln!(
+        "saved {target} to {} ({} blocks, {} fetched from the network, {})",
+        output.display(),
+        report.blocks,
+        report.fetched,
+        human_bytes(report.bytes)
+    );
+    Ok(())
+}
+
+/// `client import` with a daemon running: the daemon imports, pins and announces it.
+fn import_via_daemon(repo: &Repo, args: &ImportArgs, opts: &ImportOptions) -> anyhow::Result<()> {
+    use flowcoin_node::rpc::FlowcoinApiClient as _;
+    let params = flowcoin_node::rpc::ImportParams {
+        cid_version: u8::from(opts.cid_version == CidVersion::V1),
+        raw_leaves: opts.raw_leaves,
+        chunk_size: opts.chunk_size,
+        max_links: opts.max_links,
+        hash: args.hash.to_string(),
+        hidden: opts.hidden,
+        wrap: opts.wrap,
+    };
+    let path = absolute(&args.path)?;
+    let api = crate::node_api::Api::connect(repo, flowcoin_node::auth::Permission::Admin)?;
+    let info = api.call(|c| c.client_import(path.display().to_string(), Some(params)))?;
+    if args.json {
+        return print_json(&json!({
+            "root": info.root,
+            "size": info.size,
+            "dag_size": info.dag_size,
+            "kind": info.kind,
+            "name": args.path.display().to_string(),
+            "pinned": true,
+        }));
+    }
+    if args.quiet {
+        println!("{}", info.root);
+    } else {
+        println!(
+            "added {} {} ({})",
+            info.root,
+            args.path.display(),
+            human_bytes(info.size)
+        );
+    }
+    Ok(())
+}
+
 fn import(repo: &Repo, args: &ImportArgs) -> anyhow::Result<()> {
     let opts = args.options()?;
     let path = &args.path;
     std::fs::symlink_metadata(path).with_context(|| format!("cannot import {}", path.display()))?;
+    if !args.only_hash && daemon_running(repo)? {
+        return import_via_daemon(repo, args, &opts);
+    }
     let total = content_size(path, &opts)?;
     let bar = progress::bytes(total, "importing");
     let mut on_bytes = |n: u64| bar.inc(n);

@@ -2,7 +2,8 @@
 //!
 //! The node runs the chain from the data directory (the genesis given with `--genesis` on the
 //! first start), mines with `--miner` (keys from the keystore, sectors under
-//! `<repo>/sectors`), and serves the JSON-RPC API (docs/API.md). Once listening it prints `API listening on <url>` on
+//! `<repo>/sectors`), joins the peer-to-peer network (`[net]` in `<repo>/config.toml`,
+//! `--listen`, `--bootstrap`; docs/NETWORK.md), and serves the JSON-RPC API (docs/API.md). Once listening it prints `API listening on <url>` on
 //! stdout and writes the URL to `<repo>/api`; on SIGINT or SIGTERM it removes the file, stops
 //! and exits with status 0.
 
@@ -59,6 +60,52 @@ pub struct DaemonArgs {
     /// (default: the worker key).
     #[arg(long, value_name = "NAME", requires = "miner")]
     sender_key: Option<String>,
+    /// Listen for peers on this multiaddr (repeatable; replaces config.toml's `[net] listen`,
+    /// default /ip4/0.0.0.0/tcp/0: a free port).
+    #[arg(long, value_name = "MULTIADDR")]
+    listen: Vec<String>,
+    /// Dial this peer at start (repeatable; added to config.toml's `[net] bootstrap`).
+    #[arg(long, value_name = "MULTIADDR")]
+    bootstrap: Vec<String>,
+    /// Run without the peer-to-peer network (a chain of one node).
+    #[arg(long, conflicts_with_all = ["listen", "bootstrap"])]
+    no_net: bool,
+}
+
+/// The daemon's configuration file, `<repo>/config.toml`. Only `[net]` is read today; other
+/// sections are refused so that a typo does not pass silently.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct ConfigFile {
+    net: flowcoin_node::NetSettings,
+}
+
+/// The configuration file's name in the repository.
+pub const CONFIG_FILE: &str = "config.toml";
+
+/// `[net]` from `<repo>/config.toml` (defaults if there is none), with the flags applied.
+fn net_settings(
+    repo: &Repo,
+    args: &DaemonArgs,
+) -> anyhow::Result<Option<flowcoin_node::NetSettings>> {
+    if args.no_net || args.no_chain {
+        return Ok(None);
+    }
+    let path = repo.root().join(CONFIG_FILE);
+    let mut settings = match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            toml::from_str::<ConfigFile>(&text)
+                .with_context(|| format!("reading {}", path.display()))?
+                .net
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => flowcoin_node::NetSettings::default(),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    if !args.listen.is_empty() {
+        settings.listen.clone_from(&args.listen);
+    }
+    settings.bootstrap.extend(args.bootstrap.iter().cloned());
+    Ok(Some(settings))
 }
 
 /// The miner the daemon runs, from the keystore.
@@ -135,6 +182,7 @@ async fn serve(repo: &Repo, args: DaemonArgs) -> anyhow::Result<()> {
             ..ApiConfig::default()
         },
         chain,
+        net: net_settings(repo, &args)?,
     };
     let node = Node::start(config).await.context("starting the node")?;
     if !node.api_addr().ip().is_loopback() {

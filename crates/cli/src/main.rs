@@ -13,6 +13,7 @@ mod devnet_cmd;
 mod genesis_cmd;
 mod key_cmd;
 mod miner_cmd;
+mod net_cmd;
 mod node_api;
 mod progress;
 mod proofs_cmd;
@@ -77,6 +78,9 @@ enum Command {
     /// A miner's info, power, sectors and proving deadline; pledge a sector.
     #[command(subcommand)]
     Miner(miner_cmd::MinerCommand),
+    /// The running daemon's peer-to-peer network: identity, peers, dialling, blocking.
+    #[command(subcommand)]
+    Net(net_cmd::NetCommand),
 }
 
 fn main() -> ExitCode {
@@ -96,6 +100,7 @@ fn main() -> ExitCode {
         Command::Chain(c) => chain_cmd::run(&repo, c),
         Command::State(c) => state_cmd::run(&repo, c),
         Command::Miner(c) => miner_cmd::run(&repo, c),
+        Command::Net(c) => net_cmd::run(&repo, c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,6 @@
-//! `flowcoin devnet`: `up` builds a genesis with a pre-sealed miner and starts a mining node
-//! in the background, `status` shows its chain growing, `down` stops it; what a devnet cannot
-//! do (yet) is refused with a message that says why.
+//! `flowcoin devnet`: `up` builds a genesis with pre-sealed miners and starts mining nodes in
+//! the background, `status` shows their chains growing, `down` stops them; what a devnet
+//! cannot do is refused with a message that says why.
 
 mod common;
 
@@ -43,12 +43,23 @@ impl Drop for DaemonGuard {
     }
 }
 
+/// `devnet status --json`'s nodes.
+fn statuses(repo: &Path, dir: &Path) -> Vec<Value> {
+    let status = json(repo, &["devnet", "status", "--dir", s(dir), "--json"]);
+    status["nodes"].as_array().expect("a nodes list").clone()
+}
+
 /// `devnet status --json`'s only node.
 fn node_status(repo: &Path, dir: &Path) -> Value {
-    let status = json(repo, &["devnet", "status", "--dir", s(dir), "--json"]);
-    let nodes = status["nodes"].as_array().expect("a nodes list");
-    assert_eq!(nodes.len(), 1, "{status}");
+    let nodes = statuses(repo, dir);
+    assert_eq!(nodes.len(), 1, "{nodes:?}");
     nodes[0].clone()
+}
+
+/// Whether `peers` is what a node reports without other nodes: null from a daemon without
+/// the network (no `Flowcoin.NetPeers`), 0 from one with it.
+fn no_peers(peers: &Value) -> bool {
+    peers.is_null() || peers == 0
 }
 
 #[test]
@@ -77,7 +88,7 @@ fn devnet_up_mines_until_down() {
     assert_eq!(first["running"], true, "{first}");
     assert_eq!(first["pid"], pid);
     assert_eq!(first["api"], api);
-    assert_eq!(first["peers"], 0);
+    assert!(no_peers(&first["peers"]), "{first}");
     let first_height = first["height"].as_u64().expect("a height");
     let start = Instant::now();
     let grown = loop {
@@ -149,16 +160,46 @@ fn what_a_devnet_cannot_do_is_refused() {
     let dir = tmp.path().join("devnet");
     let repo = tmp.path().join("repo");
 
-    let nodes = fails(&repo, &["devnet", "up", "--dir", s(&dir), "--nodes", "2"]);
+    let nodes = fails(&repo, &["devnet", "up", "--dir", s(&dir), "--nodes", "17"]);
     assert!(
-        nodes.contains("--nodes 2") && nodes.contains("network"),
+        nodes.contains("--nodes 17: a devnet runs 1 to 16 nodes"),
         "{nodes}"
     );
     let miners = fails(&repo, &["devnet", "up", "--dir", s(&dir), "--miners", "3"]);
     assert!(
-        miners.contains("--miners 3") && miners.contains("one miner"),
+        miners.contains("--miners 3 with --nodes 1") && miners.contains("at most as many miners"),
         "{miners}"
     );
+    let more = fails(
+        &repo,
+        &[
+            "devnet",
+            "up",
+            "--dir",
+            s(&dir),
+            "--nodes",
+            "2",
+            "--miners",
+            "3",
+        ],
+    );
+    assert!(more.contains("--miners 3 with --nodes 2"), "{more}");
+    let none = fails(&repo, &["devnet", "up", "--dir", s(&dir), "--miners", "0"]);
+    assert!(none.contains("--miners 0"), "{none}");
+    for (block_time, why) in [
+        ("0s", "a block time of 0"),
+        ("500ms", "epochs are whole seconds"),
+        ("2h", "unknown unit"),
+        ("10m", "more than 60 s"),
+        ("fast", "not a duration"),
+        ("5s", "only 2s works"),
+    ] {
+        let err = fails(
+            &repo,
+            &["devnet", "up", "--dir", s(&dir), "--block-time", block_time],
+        );
+        assert!(err.contains(why), "--block-time {block_time}: {err}");
+    }
     let size = fails(
         &repo,
         &["devnet", "up", "--dir", s(&dir), "--sector-size", "32GiB"],
@@ -229,4 +270,147 @@ fn a_killed_node_restarts_from_its_head_and_keeps_mining() {
     // And it keeps mining on top.
     wait_for_height(&repo, &dir, resumed + 2);
     ok(&repo, &["devnet", "down", "--dir", s(&dir), "--clean"]);
+}
+
+/// The node named `name` in `status --json`'s list.
+fn named<'a>(nodes: &'a [Value], name: &str) -> &'a Value {
+    nodes
+        .iter()
+        .find(|n| n["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} in {nodes:?}"))
+}
+
+#[test]
+fn three_nodes_with_two_miners_each_mine_and_are_wired_to_each_other() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("devnet");
+    let repo = tmp.path().join("unused-repo");
+    let up = json(
+        &repo,
+        &[
+            "devnet",
+            "up",
+            "--dir",
+            s(&dir),
+            "--nodes",
+            "3",
+            "--miners",
+            "2",
+            "--sectors",
+            "1",
+            "--block-time",
+            "2s",
+            "--json",
+        ],
+    );
+    let nodes = up["nodes"].as_array().expect("a nodes list").clone();
+    assert_eq!(nodes.len(), 3, "{up}");
+    let pids: Vec<u32> = nodes
+        .iter()
+        .map(|n| u32::try_from(n["pid"].as_u64().expect("a pid")).unwrap())
+        .collect();
+    let _guards: Vec<DaemonGuard> = pids.iter().map(|pid| DaemonGuard(*pid)).collect();
+    assert!(pids.iter().all(|pid| alive(*pid)), "{up}");
+    assert_eq!(up["block_time_secs"], 2);
+
+    // Node i mines for t0100i, node 2 for nobody; each has a token and a p2p address.
+    let p2p: Vec<&str> = nodes.iter().map(|n| n["p2p"].as_str().unwrap()).collect();
+    for (index, node) in nodes.iter().enumerate() {
+        assert_eq!(node["name"], format!("node{index}"), "{up}");
+        assert_eq!(node["repo"], s(&dir.join(format!("node{index}"))));
+        assert!(!node["token"].as_str().unwrap().is_empty(), "{node}");
+        assert!(p2p[index].starts_with("/ip4/127.0.0.1/tcp/"), "{node}");
+    }
+    assert_eq!(nodes[0]["miner"], "t01000");
+    assert_eq!(nodes[1]["miner"], "t01001");
+    assert_eq!(nodes[2]["miner"], Value::Null);
+    assert_eq!(up["token"], nodes[0]["token"]);
+    let mut distinct = p2p.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 3, "ports shared: {p2p:?}");
+
+    // Each node listens on its address and dials the two others.
+    for (index, listen) in p2p.iter().enumerate() {
+        let others: Vec<String> = (0..3)
+            .filter(|j| *j != index)
+            .map(|j| format!("\"{}\"", p2p[j]))
+            .collect();
+        let config = std::fs::read_to_string(dir.join(format!("node{index}/config.toml"))).unwrap();
+        assert!(config.contains("[net]"), "{config}");
+        assert!(
+            config.contains(&format!("listen = [\"{listen}\"]\n")),
+            "node{index}: {config}"
+        );
+        assert!(
+            config.contains(&format!("bootstrap = [{}]\n", others.join(", "))),
+            "node{index}: {config}"
+        );
+    }
+
+    // Miner i's keys and sectors are on node i only; the funded keys on node0.
+    let miners = up["miners"].as_array().unwrap();
+    assert_eq!(miners.len(), 2, "{up}");
+    assert_eq!(miners[0]["id"], "t01000");
+    assert_eq!(miners[0]["node"], "node0");
+    assert_eq!(miners[0]["owner_key"], "genesis-premine");
+    assert_eq!(miners[1]["id"], "t01001");
+    assert_eq!(miners[1]["node"], "node1");
+    assert_eq!(miners[1]["owner_key"], "owner");
+    assert_ne!(miners[0]["worker"], miners[1]["worker"]);
+    assert_ne!(miners[0]["owner"], miners[1]["owner"]);
+    assert!(dir.join("node0/sectors/f01000/0/sector.json").exists());
+    assert!(dir.join("node1/sectors/f01001/0/sector.json").exists());
+    assert!(!dir.join("node0/sectors/f01001").exists());
+    assert!(dir.join("node0/keystore/genesis-premine.json").exists());
+    assert!(dir.join("node1/keystore/owner.json").exists());
+    assert!(dir.join("node1/keystore/worker.json").exists());
+    assert!(!dir.join("node1/keystore/genesis-premine.json").exists());
+    assert!(!dir.join("node2/keystore/worker.json").exists());
+
+    // Both miners' chains grow (each its own until the nodes sync); node2 runs and mines nothing.
+    let start = Instant::now();
+    let grown = loop {
+        let now = statuses(&repo, &dir);
+        assert_eq!(now.len(), 3, "{now:?}");
+        let height = |name: &str| named(&now, name)["height"].as_u64().unwrap_or(0);
+        if height("node0") >= 2 && height("node1") >= 2 {
+            break now;
+        }
+        assert!(
+            start.elapsed() < GROWTH_TIMEOUT,
+            "the miners' chains did not grow in {GROWTH_TIMEOUT:?}: {now:?}\n{}\n{}",
+            std::fs::read_to_string(dir.join("node0/daemon.log")).unwrap_or_default(),
+            std::fs::read_to_string(dir.join("node1/daemon.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    for (index, node) in ["node0", "node1", "node2"].iter().enumerate() {
+        let status = named(&grown, node);
+        assert_eq!(status["running"], true, "{status}");
+        assert_eq!(status["pid"], pids[index], "{status}");
+        assert_eq!(status["p2p"], p2p[index], "{status}");
+        assert_eq!(status["error"], Value::Null, "{status}");
+        let peers = &status["peers"];
+        assert!(peers.is_null() || peers.as_u64().is_some(), "{status}");
+    }
+    assert_eq!(named(&grown, "node2")["miner"], Value::Null);
+    // Without the network each head is its own miner's; with it, either miner's.
+    for name in ["node0", "node1"] {
+        let miners = named(&grown, name)["miners"].as_array().unwrap().clone();
+        assert!(
+            !miners.is_empty() && miners.iter().all(|m| m == "t01000" || m == "t01001"),
+            "{name}: {miners:?}"
+        );
+    }
+
+    let down = ok(&repo, &["devnet", "down", "--dir", s(&dir), "--clean"]);
+    for (index, pid) in pids.iter().enumerate() {
+        assert!(
+            down.contains(&format!("stopped node{index} (pid {pid})")),
+            "{down}"
+        );
+        assert!(!alive(*pid), "node{index} still runs after `down`");
+    }
+    assert!(!dir.exists(), "--clean left {}", dir.display());
 }

@@ -98,6 +98,18 @@ impl HashFn {
     }
 }
 
+impl std::fmt::Display for HashFn {
+    /// The name [`FromStr`](std::str::FromStr) reads.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            HashFn::Sha2_256 => "sha2-256",
+            HashFn::Sha2_512 => "sha2-512",
+            HashFn::Blake3 => "blake3",
+            HashFn::Blake2b256 => "blake2b-256",
+        })
+    }
+}
+
 impl std::str::FromStr for HashFn {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {

@@ -263,6 +263,7 @@ pub(crate) enum Command {
     },
     Provide(cid::Cid),
     FindProviders(cid::Cid, oneshot::Sender<Vec<PeerId>>),
+    Shutdown,
 }
 
 /// Drives the network; cheap to clone. Methods fail with [`NetError::Stopped`] once the
@@ -455,6 +456,12 @@ impl NetHandle {
     /// [`NetError::Stopped`].
     pub async fn provide(&self, cid: cid::Cid) -> Result<(), NetError> {
         self.send(Command::Provide(cid)).await
+    }
+
+    /// Stops the network (every connection closes; handles fail with
+    /// [`NetError::Stopped`] afterwards).
+    pub async fn shutdown(&self) {
+        let _ = self.send(Command::Shutdown).await;
     }
 
     /// Looks up the providers of `cid` in the DHT.

@@ -1,7 +1,9 @@
 //! Peer scoring: what a peer did wrong lowers its score; at [`BAN_SCORE`] it is disconnected
 //! and refused for [`BAN_DURATION`].
 //!
-//! The table holds only peers that misbehaved (a well-behaved peer has no entry) and at most
+//! A peer that has not misbehaved for [`FORGIVE_AFTER`] (and is not banned) is forgotten: its
+//! score is back to 0. The table holds only peers that misbehaved (a well-behaved peer has no
+//! entry) and at most
 //! [`MAX_TRACKED`] of them: when full, the entry whose ban ends first (or, without bans, the
 //! best-scored one) makes room.
 
@@ -14,6 +16,8 @@ use libp2p::PeerId;
 pub const BAN_SCORE: i32 = -100;
 /// How long a ban lasts.
 pub const BAN_DURATION: Duration = Duration::from_secs(10 * 60);
+/// How long after its last offence an unbanned peer's score is forgotten.
+pub const FORGIVE_AFTER: Duration = Duration::from_secs(10 * 60);
 /// Most peers the table tracks.
 pub const MAX_TRACKED: usize = 4096;
 
@@ -49,6 +53,7 @@ impl Misbehaviour {
 struct Entry {
     score: i32,
     banned_until: Option<Instant>,
+    last_offence: Instant,
 }
 
 /// The scores of peers that misbehaved.
@@ -66,8 +71,10 @@ impl Scores {
         let entry = self.entries.entry(peer).or_insert(Entry {
             score: 0,
             banned_until: None,
+            last_offence: now,
         });
         entry.score = entry.score.saturating_sub(what.penalty());
+        entry.last_offence = now;
         if entry.score <= BAN_SCORE && entry.banned_until.is_none() {
             entry.banned_until = now.checked_add(BAN_DURATION);
             return true;
@@ -88,8 +95,13 @@ impl Scores {
             .is_some_and(|until| until > now)
     }
 
-    /// Forgets the bans that ended (and the peers' scores); returns those peers.
+    /// Forgets the bans that ended (and the peers' scores); returns those peers. Unbanned
+    /// peers quiet for [`FORGIVE_AFTER`] are forgotten too.
     pub fn expire(&mut self, now: Instant) -> Vec<PeerId> {
+        self.entries.retain(|_, e| {
+            e.banned_until.is_some()
+                || now.saturating_duration_since(e.last_offence) < FORGIVE_AFTER
+        });
         let ended: Vec<PeerId> = self
             .entries
             .iter()
@@ -160,6 +172,21 @@ mod tests {
         assert!(!s.is_banned(&p, now));
         assert!(s.penalize(p, Misbehaviour::InvalidMessage, now));
         assert!(s.is_banned(&p, now));
+    }
+
+    #[test]
+    fn a_quiet_peer_is_forgiven() {
+        let mut s = Scores::default();
+        let p = PeerId::random();
+        let now = Instant::now();
+        s.penalize(p, Misbehaviour::MalformedData, now);
+        assert_eq!(s.score(&p), -50);
+        s.expire(now + FORGIVE_AFTER / 2);
+        assert_eq!(s.score(&p), -50);
+        s.expire(now + FORGIVE_AFTER);
+        assert_eq!(s.score(&p), 0);
+        // So a second offence much later does not ban it.
+        assert!(!s.penalize(p, Misbehaviour::MalformedData, now + FORGIVE_AFTER));
     }
 
     #[test]

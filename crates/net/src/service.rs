@@ -228,6 +228,7 @@ pub fn spawn(
         commands,
         events,
         hello: Vec::new(),
+        hello_owed: Vec::new(),
         pending_xchg: HashMap::new(),
         inbound: HashMap::new(),
         next_inbound: 0,
@@ -272,7 +273,10 @@ struct Service {
     swarm: Swarm<Behaviour>,
     commands: mpsc::Receiver<Command>,
     events: mpsc::Sender<NetEvent>,
+    /// Empty until the node sets it (answered as is: empty means "not ready").
     hello: Vec<u8>,
+    /// Peers dialled before the hello was set.
+    hello_owed: Vec<PeerId>,
     pending_xchg: HashMap<OutboundRequestId, (PeerId, Reply<Vec<u8>>)>,
     inbound: HashMap<u64, (ResponseChannel<Vec<u8>>, Instant)>,
     next_inbound: u64,
@@ -294,8 +298,8 @@ impl Service {
         loop {
             tokio::select! {
                 command = self.commands.recv() => match command {
+                    Some(Command::Shutdown) | None => break,
                     Some(command) => self.on_command(command),
-                    None => break,
                 },
                 event = self.swarm.select_next_some() => self.on_swarm_event(event),
                 _ = tick.tick() => self.housekeeping(Instant::now()),
@@ -404,7 +408,16 @@ impl Service {
                     self.penalize(id.source, what);
                 }
             }
-            Command::SetHello(payload) => self.hello = payload,
+            Command::SetHello(payload) => {
+                self.hello = payload;
+                // Peers we dialled before the node had a hello get it now.
+                for peer in std::mem::take(&mut self.hello_owed) {
+                    if self.connections.contains_key(&peer) {
+                        let hello = self.hello.clone();
+                        self.swarm.behaviour_mut().hello.send_request(&peer, hello);
+                    }
+                }
+            }
             Command::ChainRequest {
                 peer,
                 payload,
@@ -493,6 +506,7 @@ impl Service {
                     tracing::warn!(%cid, error = %e, "cannot announce provider record");
                 }
             }
+            Command::Shutdown => {}
             Command::FindProviders(cid, reply) => {
                 if self.provider_queries.len() >= MAX_PROVIDER_QUERIES {
                     let _ = reply.send(Vec::new());
@@ -546,7 +560,13 @@ impl Service {
                     .push((connection_id, remote));
                 if num_established.get() == 1 {
                     tracing::debug!(peer = %peer_id, "connected");
-                    if endpoint.is_dialer() {
+                    // Both sides say hello (whoever dialled): a side whose node has no
+                    // hello yet answers with nothing, and sends its own once it has one.
+                    if self.hello.is_empty() {
+                        if self.hello_owed.len() < self.limits.max_connections as usize {
+                            self.hello_owed.push(peer_id);
+                        }
+                    } else {
                         let hello = self.hello.clone();
                         self.swarm
                             .behaviour_mut()
@@ -634,16 +654,21 @@ impl Service {
                             .behaviour_mut()
                             .hello
                             .send_response(channel, hello);
-                        self.emit(NetEvent::Hello {
-                            peer,
-                            payload: request,
-                        });
+                        // Empty: the peer has no hello yet (it sends one when it has).
+                        if !request.is_empty() {
+                            self.emit(NetEvent::Hello {
+                                peer,
+                                payload: request,
+                            });
+                        }
                     }
                     request_response::Message::Response { response, .. } => {
-                        self.emit(NetEvent::Hello {
-                            peer,
-                            payload: response,
-                        });
+                        if !response.is_empty() {
+                            self.emit(NetEvent::Hello {
+                                peer,
+                                payload: response,
+                            });
+                        }
                     }
                 }
             }

@@ -77,7 +77,7 @@ async fn two_nodes_exchange_hellos_gossip_chain_data_and_blocks() {
     let a_id = a.handle.local_peer_id();
     let b_id = b.handle.local_peer_id();
 
-    // B dialled A, so B sends its hello and A answers with its own: both learn the other's.
+    // Each side sends its hello when they connect and answers the other's: both learn both.
     let at_a = wait_for(&mut a, "hello at a", |e| match e {
         NetEvent::Hello { peer, payload } => Some((peer, payload)),
         _ => None,

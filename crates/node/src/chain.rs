@@ -267,7 +267,11 @@ pub struct ChainService {
     mpool: Mpool<HeadState<DiskView>>,
     gas: GasSchedule,
     weigher: EcWeigher,
+    announce: Option<Announcer>,
 }
+
+/// Tells the network about a message this node's pool took from a local sender.
+pub type Announcer = Box<dyn Fn(&SignedMessage) + Send>;
 
 impl std::fmt::Debug for ChainService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -355,6 +359,7 @@ impl ChainService {
             mpool,
             gas,
             weigher,
+            announce: None,
         })
     }
 
@@ -406,9 +411,32 @@ impl ChainService {
             .ok_or_else(|| ChainError::UnknownTipset("the head is not executed".into()))?)
     }
 
-    /// Adds a message to the pool.
+    /// Adds a message from a local sender (the API, the miner) to the pool and, when it is
+    /// new there, announces it to the network.
     pub fn push_message(&mut self, message: SignedMessage) -> Result<Added, AddError> {
+        let copy = self.announce.is_some().then(|| message.clone());
+        let added = self.mpool.add(message)?;
+        if let (Added::Pending { .. }, Some(announce), Some(message)) =
+            (&added, &self.announce, copy)
+        {
+            announce(&message);
+        }
+        Ok(added)
+    }
+
+    /// Adds a message a peer gossiped to the pool (not announced again: gossip forwards it).
+    pub fn add_gossiped_message(&mut self, message: SignedMessage) -> Result<Added, AddError> {
         self.mpool.add(message)
+    }
+
+    /// Sets what [`push_message`](Self::push_message) announces new messages with.
+    pub fn set_announcer(&mut self, announce: Announcer) {
+        self.announce = Some(announce);
+    }
+
+    /// Whether the block `cid` is stored (it was validated when it was).
+    pub fn has_block(&self, cid: &Cid) -> Result<bool, ChainServiceError> {
+        Ok(self.store.blocks().has(cid)?)
     }
 
     /// Checks `header` and its `messages` against every consensus rule on this node's chain
@@ -492,6 +520,16 @@ impl ChainService {
         let applied = messages(&change.applied)?;
         *self.mpool.state_mut() = Self::head_state(&self.store)?;
         self.mpool.head_change(&reverted, &applied);
+        // Messages of the abandoned branch are pending again: announce them, for the other
+        // pools may never have seen them (they came in blocks of a partitioned side), and a
+        // sender's later messages wait behind them.
+        if let Some(announce) = &self.announce {
+            for message in &reverted {
+                if message.cid().is_ok_and(|cid| self.mpool.contains(&cid)) {
+                    announce(message);
+                }
+            }
+        }
         Ok(true)
     }
 }

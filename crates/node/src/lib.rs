@@ -40,12 +40,14 @@
 pub mod auth;
 pub mod chain;
 pub mod client;
+pub mod fetch;
 pub mod miner;
+pub mod network;
 pub mod node;
 pub mod rpc;
 pub mod server;
 pub mod sync;
 
 pub use client::ApiClient;
-pub use node::{ChainConfig, Node, NodeConfig, NodeError, NodeState};
+pub use node::{ChainConfig, NetSettings, Node, NodeConfig, NodeError, NodeState};
 pub use server::{ApiConfig, ServeError, ServerHandle};

@@ -63,8 +63,10 @@ pub struct EpochReport {
     pub height: u64,
     /// Messages put in the pool.
     pub messages: usize,
-    /// Whether a block was made.
+    /// Whether a block was made and became the head.
     pub block: bool,
+    /// The block made (with its messages), accepted by this node, for the network.
+    pub produced: Option<(BlockHeader, Vec<SignedMessage>)>,
 }
 
 /// Seals pledged sectors on a thread of its own, so sealing (95 s for 512 MiB) never holds
@@ -261,7 +263,8 @@ impl MinerService {
         report.messages = self.duties(chain, height)?;
         let block = self.produce_on(chain, &head, height)?;
         if let Some(block) = block {
-            report.block = chain.accept(&[block])?;
+            report.block = chain.accept(std::slice::from_ref(&block))?;
+            report.produced = Some(block);
         }
         Ok(report)
     }
@@ -385,9 +388,13 @@ const CATCH_UP_PER_WAKE: u64 = 50;
 
 /// Runs `miner` on `chain` until `stop` fires: wakes at each epoch boundary and works every
 /// epoch from the head's to the wall clock's.
+///
+/// With a network, the blocks it makes are gossiped, and no epoch is worked while the node
+/// syncs (mining on a stale head would only fork).
 pub async fn run(
     chain: Arc<Mutex<ChainService>>,
     miner: Arc<Mutex<MinerService>>,
+    net: Option<crate::network::Network>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let (genesis_time, epoch_secs) = match chain.lock() {
@@ -404,6 +411,15 @@ pub async fn run(
             .map(|d| d.as_secs())
             .unwrap_or(0);
         let height = epoch_at(now, genesis_time, epoch_secs);
+        let syncing = net
+            .as_ref()
+            .is_some_and(|n| n.status.syncing.load(std::sync::atomic::Ordering::SeqCst));
+        if syncing {
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_millis(200)) => continue,
+                _ = stop.changed() => return,
+            }
+        }
         let chain2 = Arc::clone(&chain);
         let miner2 = Arc::clone(&miner);
         let tried = last_tried;
@@ -430,12 +446,18 @@ pub async fn run(
         match result {
             Ok(Ok((reports, tried))) => {
                 last_tried = tried;
-                for report in reports.iter().filter(|r| r.block) {
-                    tracing::info!(
-                        height = report.height,
-                        messages = report.messages,
-                        "mined a block"
-                    );
+                for report in &reports {
+                    if let Some((header, messages)) = &report.produced {
+                        tracing::info!(
+                            height = report.height,
+                            messages = report.messages,
+                            head = report.block,
+                            "mined a block"
+                        );
+                        if let Some(net) = &net {
+                            net.announce_block(header, messages);
+                        }
+                    }
                 }
             }
             Ok(Err(e)) => tracing::warn!(height, "mining: {e}"),

@@ -21,6 +21,7 @@ use std::sync::Mutex;
 use crate::auth::{JwtSecret, SecretError, secret_path};
 use crate::chain::{ChainService, ChainServiceError};
 use crate::miner::{MinerConfig, MinerService};
+use crate::network::Network;
 use crate::server::{self, ApiConfig, ServeError, ServerHandle};
 
 /// Name of the file holding the running API's URL, in the data directory.
@@ -74,7 +75,39 @@ pub struct NodeConfig {
     pub api: ApiConfig,
     /// The chain to run; `None` serves the API alone.
     pub chain: Option<ChainConfig>,
+    /// The peer-to-peer network (with a chain only); `None` runs the node alone.
+    pub net: Option<NetSettings>,
 }
+
+/// The `[net]` section of `<repo>/config.toml`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NetSettings {
+    /// Addresses to listen on (multiaddrs, e.g. `/ip4/0.0.0.0/tcp/4001`).
+    pub listen: Vec<String>,
+    /// Peers to dial at start and whenever they are not connected (with or without
+    /// `/p2p/<id>`).
+    pub bootstrap: Vec<String>,
+    /// Connection and payload bounds (`[net.limits]`).
+    pub limits: flowcoin_net::Limits,
+}
+
+impl Default for NetSettings {
+    fn default() -> Self {
+        Self {
+            listen: vec![DEFAULT_LISTEN.into()],
+            bootstrap: Vec::new(),
+            limits: flowcoin_net::Limits::default(),
+        }
+    }
+}
+
+/// Where a node listens for peers unless `config.toml` says otherwise: every interface, a
+/// port the system picks (as Lotus); `flowcoin net id` tells which.
+pub const DEFAULT_LISTEN: &str = "/ip4/0.0.0.0/tcp/0";
+
+/// The file holding the node's peer identity (an ed25519 key, mode 0600).
+pub const PEER_KEY_FILE: &str = "libp2p.key";
 
 /// The chain a node runs.
 #[derive(Debug, Clone, Default)]
@@ -101,6 +134,12 @@ pub enum NodeError {
     /// The chain could not be opened.
     #[error(transparent)]
     Chain(#[from] ChainServiceError),
+    /// The network could not start.
+    #[error("network: {0}")]
+    Net(#[from] flowcoin_net::NetError),
+    /// A `[net]` setting is wrong.
+    #[error("config: {0}")]
+    Config(String),
     /// The `api` file could not be written, read or removed.
     #[error("API file {path}: {source}")]
     ApiFile {
@@ -118,6 +157,8 @@ pub struct NodeState {
     jwt_secret: JwtSecret,
     chain: Option<Arc<Mutex<ChainService>>>,
     miner: Option<Arc<Mutex<MinerService>>>,
+    net: Option<Network>,
+    disk: Option<Arc<flowcoin_dag::store::DiskStore>>,
 }
 
 impl NodeState {
@@ -128,7 +169,19 @@ impl NodeState {
             jwt_secret,
             chain: None,
             miner: None,
+            net: None,
+            disk: None,
         }
+    }
+
+    /// The network, if the node runs one.
+    pub fn net(&self) -> Option<&Network> {
+        self.net.as_ref()
+    }
+
+    /// The repository's block store, if the node runs a chain.
+    pub fn disk(&self) -> Option<&Arc<flowcoin_dag::store::DiskStore>> {
+        self.disk.as_ref()
     }
 
     /// The same state with a chain (and optionally a miner) attached.
@@ -171,6 +224,7 @@ pub struct Node {
     api_file: PathBuf,
     stop_miner: Option<tokio::sync::watch::Sender<bool>>,
     miner_task: Option<tokio::task::JoinHandle<()>>,
+    state_repo: PathBuf,
 }
 
 impl Node {
@@ -187,9 +241,21 @@ impl Node {
             let disk = Arc::new(flowcoin_dag::store::DiskStore::open(
                 config.repo.join("db"),
             )?);
-            let service = ChainService::open(&config.repo, disk, chain_config.genesis.as_deref())?;
+            let service =
+                ChainService::open(&config.repo, disk.clone(), chain_config.genesis.as_deref())?;
             state.params = service.params().clone();
+            let network_name = service.params().network.to_string();
             let chain = Arc::new(Mutex::new(service));
+            if let Some(settings) = &config.net {
+                let net_config = net_config(&config.repo, &network_name, settings)?;
+                state.net = Some(crate::network::start(
+                    &net_config,
+                    Arc::clone(&chain),
+                    disk.clone(),
+                    &config.repo,
+                )?);
+            }
+            state.disk = Some(disk);
             let miner = chain_config
                 .miner
                 .clone()
@@ -212,7 +278,8 @@ impl Node {
         let (stop_miner, miner_task) = match mining {
             Some((chain, miner)) => {
                 let (stop, stopped) = tokio::sync::watch::channel(false);
-                let task = tokio::spawn(crate::miner::run(chain, miner, stopped));
+                let task =
+                    tokio::spawn(crate::miner::run(chain, miner, state.net.clone(), stopped));
                 (Some(stop), Some(task))
             }
             None => (None, None),
@@ -223,6 +290,7 @@ impl Node {
             api_file,
             stop_miner,
             miner_task,
+            state_repo: config.repo.clone(),
         })
     }
 
@@ -253,6 +321,10 @@ impl Node {
         if let Some(task) = self.miner_task {
             let _ = task.await;
         }
+        if let Some(net) = self.state.net() {
+            net.handle.shutdown().await;
+            let _ = fs::remove_file(self.state_repo.join(crate::network::NET_FILE));
+        }
         let removed = match fs::remove_file(&self.api_file) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
@@ -266,9 +338,36 @@ impl Node {
     }
 }
 
+/// The network's configuration from the `[net]` settings and the repository's peer key.
+fn net_config(
+    repo: &Path,
+    network: &str,
+    settings: &NetSettings,
+) -> Result<flowcoin_net::NetConfig, NodeError> {
+    let parse = |what: &str, text: &String| {
+        text.parse::<flowcoin_net::Multiaddr>().map_err(|e| {
+            NodeError::Config(format!("[net] {what}: {text:?} is not a multiaddr: {e}"))
+        })
+    };
+    let keypair = flowcoin_net::load_or_create_keypair(&repo.join(PEER_KEY_FILE))?;
+    let mut config = flowcoin_net::NetConfig::new(network, keypair);
+    config.listen = settings
+        .listen
+        .iter()
+        .map(|a| parse("listen", a))
+        .collect::<Result<_, _>>()?;
+    config.bootstrap = settings
+        .bootstrap
+        .iter()
+        .map(|a| parse("bootstrap", a))
+        .collect::<Result<_, _>>()?;
+    config.limits = settings.limits.clone();
+    Ok(config)
+}
+
 /// Writes `contents` to `path` via a temporary file and a rename, so readers never see half
 /// a file.
-fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
+pub(crate) fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
     let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
     let written = fs::File::create(&tmp).and_then(|mut f| {
         f.write_all(contents)?;

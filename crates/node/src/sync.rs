@@ -11,12 +11,17 @@
 //!    every block against the consensus rules before storing it, executes the tipset, and
 //!    moves the head if the chain is heavier.
 //!
+//! The chain is locked only for each check and each accepted tipset, never while the peer
+//! is being asked: the miner and the API go on during a long sync.
+//!
 //! The first invalid block stops the sync with its error; what was accepted before it stays
 //! (it was valid), nothing after it is stored.
 
 use flowcoin_types::SignedMessage;
 use flowcoin_types::block::BlockHeader;
 use flowcoin_types::tipset::{Tipset, TipsetKey};
+
+use std::sync::Mutex;
 
 use crate::chain::{ChainService, ChainServiceError};
 
@@ -66,6 +71,13 @@ pub enum SyncError {
     /// A block broke a consensus rule, or the chain store failed.
     #[error(transparent)]
     Chain(#[from] ChainServiceError),
+    /// Another thread panicked while holding the chain.
+    #[error("the chain's lock is poisoned")]
+    Poisoned,
+}
+
+fn lock(chain: &Mutex<ChainService>) -> Result<std::sync::MutexGuard<'_, ChainService>, SyncError> {
+    chain.lock().map_err(|_| SyncError::Poisoned)
 }
 
 /// Catches `chain` up with `peer`'s chain (see the module documentation).
@@ -73,15 +85,15 @@ pub enum SyncError {
 /// # Errors
 /// [`SyncError`]; tipsets accepted before the error stay.
 pub fn sync_from(
-    chain: &mut ChainService,
+    chain: &Mutex<ChainService>,
     peer: &dyn ChainSource,
     max_epochs: u64,
 ) -> Result<SyncReport, SyncError> {
     let (mut key, peer_height) = peer.head().map_err(SyncError::Peer)?;
-    let start_height = chain.head()?.height();
+    let start_height = lock(chain)?.head()?.height();
     let mut fetched: Vec<TipsetBlocks> = Vec::new();
     loop {
-        let known = chain
+        let known = lock(chain)?
             .store()
             .meta(&key)
             .map_err(ChainServiceError::from)?
@@ -109,11 +121,11 @@ pub fn sync_from(
         ..SyncReport::default()
     };
     for blocks in fetched.iter().rev() {
-        let moved = chain.accept(blocks)?;
+        let moved = lock(chain)?.accept(blocks)?;
         report.accepted = report.accepted.saturating_add(1);
         report.head_moved |= moved;
     }
-    report.height = chain.head()?.height();
+    report.height = lock(chain)?.head()?.height();
     report.head_moved |= report.height != start_height;
     Ok(report)
 }

@@ -372,6 +372,7 @@ async fn node_files_and_tokens_survive_a_restart() {
             ..ApiConfig::default()
         },
         chain: None,
+        net: None,
     };
     let first = Node::start(config.clone()).await.unwrap();
     let secret = secret_path(repo.path());

@@ -445,12 +445,12 @@ fn a_late_node_syncs_from_a_peer_and_refuses_a_lying_one() {
     let mut a = open(&repo_a);
     let mut miner = miner_service(&repo_a, 0);
     mine(&mut a, &mut miner, 1, 30);
-    let mut b = open(&repo_b);
-    assert_eq!(b.head().unwrap().height(), 0);
+    let b = std::sync::Mutex::new(open(&repo_b));
+    assert_eq!(b.lock().unwrap().head().unwrap().height(), 0);
 
     // A lying peer: its honest history is accepted, its forged head is refused by validation
     // and not stored.
-    let lie = sync_from(&mut b, &Liar(Peer(&a)), 1_000).unwrap_err();
+    let lie = sync_from(&b, &Liar(Peer(&a)), 1_000).unwrap_err();
     assert!(
         matches!(
             lie,
@@ -458,14 +458,17 @@ fn a_late_node_syncs_from_a_peer_and_refuses_a_lying_one() {
         ),
         "{lie}"
     );
-    assert_eq!(b.head().unwrap().key(), &a.head().unwrap().parents());
+    assert_eq!(
+        b.lock().unwrap().head().unwrap().key(),
+        &a.head().unwrap().parents()
+    );
 
     // The honest peer: B catches up to A's head and state.
-    let report = sync_from(&mut b, &Peer(&a), 1_000).unwrap();
+    let report = sync_from(&b, &Peer(&a), 1_000).unwrap();
     assert!(report.head_moved);
-    assert_eq!(b.head().unwrap(), a.head().unwrap());
+    assert_eq!(b.lock().unwrap().head().unwrap(), a.head().unwrap());
     assert_eq!(
-        b.head_executed().unwrap().state_root,
+        b.lock().unwrap().head_executed().unwrap().state_root,
         a.head_executed().unwrap().state_root
     );
     assert_eq!(report.fetched, report.accepted);
@@ -473,18 +476,18 @@ fn a_late_node_syncs_from_a_peer_and_refuses_a_lying_one() {
     // A mines on; B follows incrementally, fetching only what is new.
     let from = a.head().unwrap().height() + 1;
     mine(&mut a, &mut miner, from, from + 9);
-    let again = sync_from(&mut b, &Peer(&a), 1_000).unwrap();
+    let again = sync_from(&b, &Peer(&a), 1_000).unwrap();
     assert!(again.fetched <= 10 && again.fetched > 0, "{again:?}");
-    assert_eq!(b.head().unwrap(), a.head().unwrap());
+    assert_eq!(b.lock().unwrap().head().unwrap(), a.head().unwrap());
     // Nothing new: nothing fetched.
-    let idle = sync_from(&mut b, &Peer(&a), 1_000).unwrap();
+    let idle = sync_from(&b, &Peer(&a), 1_000).unwrap();
     assert_eq!(idle.fetched, 0);
 
     // A peer too far ahead for the bound is not followed.
     let from = a.head().unwrap().height() + 1;
     mine(&mut a, &mut miner, from, from + 9);
     assert!(matches!(
-        sync_from(&mut b, &Peer(&a), 3),
+        sync_from(&b, &Peer(&a), 3),
         Err(SyncError::TooDeep(3))
     ));
 }

@@ -36,6 +36,10 @@ pub(super) struct DevnetRecord {
     pub nodes: Vec<NodeRecord>,
     /// The genesis miners.
     pub miners: Vec<MinerRecord>,
+    /// The epoch length the genesis was built with, in seconds (absent in records of devnets
+    /// made before `--block-time`: those have the devnet preset's 2 s).
+    #[serde(default)]
+    pub block_time_secs: Option<u64>,
 }
 
 /// Keystore names of the genesis allocations' keys.
@@ -50,12 +54,17 @@ pub(super) struct GenesisKeys {
 /// One node: its repository and, while it runs, its process and API.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct NodeRecord {
-    /// Its name (`node0`).
+    /// Its name (`node0`, `node1`, …).
     pub name: String,
     /// Its repository (`FLOWCOIN_PATH`), relative to the directory.
     pub repo: PathBuf,
     /// The miner it mines for, if any (`t01000`).
     pub miner: Option<String>,
+    /// The peer-to-peer address it listens on (`/ip4/127.0.0.1/tcp/PORT`), chosen when the
+    /// devnet was made; absent in records of devnets made before the network (`up` picks one
+    /// when it restarts them).
+    #[serde(default)]
+    pub p2p: Option<String>,
     /// Its daemon, while it runs.
     pub process: Option<ProcessRecord>,
 }
@@ -107,6 +116,7 @@ impl DevnetRecord {
             keys,
             nodes: Vec::new(),
             miners: Vec::new(),
+            block_time_secs: None,
         }
     }
 
@@ -180,6 +190,7 @@ mod tests {
             name: "node0".into(),
             repo: "node0".into(),
             miner: Some("t01000".into()),
+            p2p: Some("/ip4/127.0.0.1/tcp/4001".into()),
             process: Some(ProcessRecord {
                 pid: 42,
                 start_time: Some(7),
@@ -192,6 +203,20 @@ mod tests {
         assert_eq!(loaded.created, record.created);
         assert_eq!(loaded.nodes[0].process, record.nodes[0].process);
         assert_eq!(loaded.nodes[0].repo, Path::new("node0"));
+        assert_eq!(loaded.nodes[0].p2p, record.nodes[0].p2p);
+    }
+
+    #[test]
+    fn a_record_from_before_the_network_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = r#"{"format_version": 1, "network": "devnet", "created": 1, "genesis": "genesis.car",
+            "genesis_cid": "bafy", "keys": {"premine": "genesis-premine", "team": "genesis-team"},
+            "nodes": [{"name": "node0", "repo": "node0", "miner": "t01000", "process": null}],
+            "miners": []}"#;
+        std::fs::write(dir.path().join(RECORD_FILE), old).unwrap();
+        let loaded = DevnetRecord::load(dir.path()).unwrap().unwrap();
+        assert_eq!(loaded.nodes[0].p2p, None);
+        assert_eq!(loaded.block_time_secs, None);
     }
 
     #[test]

@@ -1,63 +1,126 @@
-//! `devnet up`: checks what was asked, builds the genesis, starts the node in the background
-//! and waits until its API answers.
+//! `devnet up`: checks what was asked, builds the genesis, starts the nodes in the background
+//! one after another and waits until each API answers.
 
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use flowcoin_chain::genesis::{FIRST_GENESIS_MINER_ID, MAX_GENESIS_SECTORS_PER_MINER};
+use flowcoin_chain::genesis::{MAX_GENESIS_SECTORS_PER_MINER, genesis_miner_id};
 use flowcoin_node::auth::Permission;
 use flowcoin_node::node::{api_file, read_api_url};
 use flowcoin_node::rpc::HeadInfo;
 use flowcoin_types::{Address, Network, NetworkParams, SectorSize};
-use serde_json::json;
 
 use super::down::remove_files;
-use super::genesis::{self, GenesisPlan, PREMINE_KEY, TEAM_KEY, WORKER_KEY, unix_now};
-use super::process;
+use super::genesis::{self, GenesisPlan, MAX_FUNDED_MINERS, PREMINE_KEY, TEAM_KEY, unix_now};
+use super::net::{self, NetConfig};
 use super::record::{self, DevnetRecord, GenesisKeys, MinerRecord, NodeRecord, ProcessRecord};
+use super::summary::{NodeSummary, UpSummary};
 use super::{
-    API_WAIT, DAEMON_LOG, GENESIS_CAR, NODE0, TEMPLATE, UpArgs, chain_head, mint, runtime,
-    shell_word,
+    API_WAIT, DAEMON_LOG, GENESIS_CAR, MAX_NODES, STOP_GRACE, TEMPLATE, UpArgs, chain_head, mint,
+    node_name, process, runtime,
 };
 use crate::util::print_json;
 
-/// Refuses what a devnet cannot do yet, before anything is written.
+// Every miner needs a funded key of its own (genesis.rs), and there is at most one per node.
+const _: () = assert!(MAX_NODES <= MAX_FUNDED_MINERS);
+
+/// Refuses what a devnet cannot do, before anything is written.
 fn check_up_args(args: &UpArgs) -> anyhow::Result<()> {
+    let (nodes, miners) = (args.nodes(), args.miners());
     anyhow::ensure!(
-        args.nodes >= 1 && args.miners >= 1,
-        "a devnet needs at least one node (--nodes) and one miner (--miners)"
+        (1..=MAX_NODES).contains(&nodes),
+        "--nodes {nodes}: a devnet runs 1 to {MAX_NODES} nodes"
     );
     anyhow::ensure!(
-        args.nodes == 1,
-        "--nodes {}: a devnet runs one node for now; several nodes need the peer-to-peer network to sync, which is not built yet (it is the next step). Run `flowcoin devnet up --nodes 1`",
-        args.nodes
+        miners >= 1,
+        "--miners 0: a devnet needs at least one genesis miner, or no block is ever made"
     );
     anyhow::ensure!(
-        args.miners == 1,
-        "--miners {}: a node mines for one miner (`flowcoin daemon --miner`), so one node means one genesis miner; more miners need more nodes, which need the network. Run `flowcoin devnet up --miners 1`",
-        args.miners
+        miners <= nodes,
+        "--miners {miners} with --nodes {nodes}: a miner runs on a node and a node mines for one miner, so a devnet has at most as many miners as nodes. Run `flowcoin devnet up --nodes {miners} --miners {miners}`"
     );
     let max = MAX_GENESIS_SECTORS_PER_MINER as u64;
     anyhow::ensure!(
-        (1..=max).contains(&args.sectors),
+        (1..=max).contains(&args.sectors()),
         "--sectors {}: a genesis miner starts with 1 to {max} sectors",
-        args.sectors
+        args.sectors()
     );
-    let allowed = NetworkParams::devnet().sector_sizes;
+    let devnet = NetworkParams::devnet();
     anyhow::ensure!(
-        allowed.contains(&args.sector_size),
+        devnet.sector_sizes.contains(&args.sector_size()),
         "--sector-size {}: the devnet's sector sizes are {}",
-        args.sector_size,
-        allowed
+        args.sector_size(),
+        devnet
+            .sector_sizes
             .iter()
             .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join(", ")
     );
+    // The daemon takes its parameters from its network's preset, not from the genesis: a
+    // genesis with another epoch length would disagree with the nodes that run it.
+    let daemon = devnet.epoch_duration.secs();
+    anyhow::ensure!(
+        args.block_time().secs() == daemon,
+        "--block-time {}s: the daemon runs the devnet's {daemon} s epochs whatever the genesis records, so only {daemon}s works until it takes the epoch length from the genesis",
+        args.block_time().secs()
+    );
     Ok(())
+}
+
+/// Refuses options that would make another devnet than the stopped one `up` restarts.
+fn check_restart_args(args: &UpArgs, record: &DevnetRecord, flag: &str) -> anyhow::Result<()> {
+    let first = record.miners.first();
+    let recorded_block_time = record
+        .block_time_secs
+        .unwrap_or(NetworkParams::devnet().epoch_duration.secs());
+    let mut differ = Vec::new();
+    let mut compare = |option: &str, given: Option<String>, recorded: Option<String>| {
+        if let Some(given) = given
+            && Some(&given) != recorded.as_ref()
+        {
+            let recorded = recorded.unwrap_or_else(|| "none".to_owned());
+            differ.push(format!("{option} {given} (it has {recorded})"));
+        }
+    };
+    compare(
+        "--nodes",
+        args.nodes.map(|n| n.to_string()),
+        Some(record.nodes.len().to_string()),
+    );
+    compare(
+        "--miners",
+        args.miners.map(|m| m.to_string()),
+        Some(record.miners.len().to_string()),
+    );
+    compare(
+        "--sector-size",
+        args.sector_size.map(|s| s.to_string()),
+        first.map(|m| {
+            SectorSize::try_from(m.sector_size)
+                .map_or_else(|_| format!("{} B", m.sector_size), |s| s.to_string())
+        }),
+    );
+    compare(
+        "--sectors",
+        args.sectors.map(|s| s.to_string()),
+        first.map(|m| m.sectors.len().to_string()),
+    );
+    compare(
+        "--block-time",
+        args.block_time.map(|b| format!("{}s", b.secs())),
+        Some(format!("{recorded_block_time}s")),
+    );
+    if differ.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "the directory holds a stopped devnet made with other options: {}. `flowcoin devnet up{flag}` restarts it as it was; to make another, remove it first with `flowcoin devnet down --clean{flag}`",
+        differ.join(", ")
+    )
 }
 
 /// `devnet up`.
@@ -70,23 +133,31 @@ pub(super) fn up(args: &UpArgs) -> anyhow::Result<()> {
         .canonicalize()
         .with_context(|| format!("resolving {}", given.display()))?;
     let flag = args.dir.flag(&dir);
-    if let Some(record) = refuse_existing(&dir, &flag)? {
+    if let Some(record) = refuse_existing(&dir, &flag, args.nodes())? {
+        check_restart_args(args, &record, &flag)?;
         return restart(&dir, &flag, record, args.json);
     }
 
-    let miner = Address::Id(FIRST_GENESIS_MINER_ID)
-        .display(Network::Devnet)
-        .to_string();
+    // Every node's peer-to-peer port, before any node starts.
+    let ports = net::free_ports(args.nodes())?;
     // The record first: whatever `up` leaves behind, `down --clean` finds it.
-    let mut record = new_record(&miner)?;
+    let mut record = new_record(args, &ports)?;
     record.save(&dir)?;
-    let repo = dir.join(NODE0);
+    let miner_repos: Vec<PathBuf> = record
+        .nodes
+        .iter()
+        .take(args.miners())
+        .map(|node| dir.join(&node.repo))
+        .collect();
+    let mut params = NetworkParams::devnet();
+    params.epoch_duration = args.block_time();
     let plan = GenesisPlan {
-        repo: &repo,
+        miner_repos: &miner_repos,
         template: &dir.join(TEMPLATE),
         car: &dir.join(GENESIS_CAR),
-        sector_size: args.sector_size,
-        sectors: args.sectors,
+        sector_size: args.sector_size(),
+        sectors: args.sectors(),
+        params: &params,
     };
     let built = match genesis::build(&plan) {
         Ok(built) => built,
@@ -98,33 +169,31 @@ pub(super) fn up(args: &UpArgs) -> anyhow::Result<()> {
     };
     let text = |address: Address| address.display(Network::Devnet).to_string();
     record.genesis_cid = Some(built.genesis_cid.to_string());
-    record.miners.push(MinerRecord {
-        id: miner.clone(),
-        node: NODE0.to_owned(),
-        owner: text(built.premine),
-        worker: text(built.worker),
-        worker_key: WORKER_KEY.to_owned(),
-        sender_key: PREMINE_KEY.to_owned(),
-        sector_size: args.sector_size.bytes(),
-        sectors: built.sectors.clone(),
-    });
+    for (miner, node) in built.miners.iter().zip(&record.nodes) {
+        record.miners.push(MinerRecord {
+            id: text(Address::Id(miner.id)),
+            node: node.name.clone(),
+            owner: text(miner.owner),
+            worker: text(miner.worker),
+            worker_key: genesis::WORKER_KEY.to_owned(),
+            // The worker has no funds at genesis; the owner pays for the miner's messages.
+            sender_key: miner.owner_key.to_owned(),
+            sector_size: args.sector_size().bytes(),
+            sectors: miner.sectors.clone(),
+        });
+    }
     record.save(&dir)?;
 
-    let started = start_node(&dir, &flag, &mut record, &miner)?;
-    let token = mint(&repo, Permission::Admin)?;
+    let nodes = start_nodes(&dir, &flag, &mut record)?;
     let summary = UpSummary {
         dir: &dir,
         flag: &flag,
-        repo: &repo,
-        log: &repo.join(DAEMON_LOG),
-        pid: started.pid,
-        url: &started.url,
-        height: started.head.height,
-        token: &token,
+        nodes,
         premine: text(built.premine),
         premine_amount: built.premine_amount.to_string(),
         miners: &record.miners,
         genesis_cid: built.genesis_cid.to_string(),
+        block_time_secs: args.block_time().secs(),
     };
     if args.json {
         print_json(&summary.to_json())
@@ -134,8 +203,9 @@ pub(super) fn up(args: &UpArgs) -> anyhow::Result<()> {
     }
 }
 
-/// The record of a devnet with one node mining for `miner`, not built yet.
-fn new_record(miner: &str) -> anyhow::Result<DevnetRecord> {
+/// The record of a devnet with `args.nodes()` nodes listening on `ports`, node `i` mining for
+/// miner `t0100i` if `i < args.miners()`; not built yet.
+fn new_record(args: &UpArgs, ports: &[u16]) -> anyhow::Result<DevnetRecord> {
     let mut record = DevnetRecord::new(
         unix_now()?,
         GENESIS_CAR.into(),
@@ -144,51 +214,197 @@ fn new_record(miner: &str) -> anyhow::Result<DevnetRecord> {
             team: TEAM_KEY.to_owned(),
         },
     );
-    record.nodes.push(NodeRecord {
-        name: NODE0.to_owned(),
-        repo: NODE0.into(),
-        miner: Some(miner.to_owned()),
-        process: None,
-    });
+    record.block_time_secs = Some(args.block_time().secs());
+    for (index, port) in ports.iter().enumerate() {
+        let miner = if index < args.miners() {
+            let id = genesis_miner_id(index).context("too many genesis miners")?;
+            Some(Address::Id(id).display(Network::Devnet).to_string())
+        } else {
+            None
+        };
+        record.nodes.push(NodeRecord {
+            name: node_name(index),
+            repo: node_name(index).into(),
+            miner,
+            p2p: Some(net::p2p_address(*port)),
+            process: None,
+        });
+    }
     Ok(record)
 }
 
-/// A node that started and answers.
-struct Started {
-    pid: u32,
-    url: String,
-    head: HeadInfo,
-}
-
-/// Starts the daemon of [`NODE0`] in the background, mining for `miner`, and waits until its
-/// API answers; the record says what runs at every step.
-fn start_node(
+/// Starts the record's nodes one after another, each once the one before answers; if one
+/// fails, stops those started before it. What runs is recorded at every step.
+fn start_nodes(
     dir: &Path,
     flag: &str,
     record: &mut DevnetRecord,
-    miner: &str,
-) -> anyhow::Result<Started> {
-    let repo = dir.join(NODE0);
-    let daemon_args: Vec<OsString> = vec![
+) -> anyhow::Result<Vec<NodeSummary>> {
+    assign_missing_ports(record)?;
+    record.save(dir)?;
+    let runtime = runtime()?;
+    let exe = std::env::current_exe().context("finding the flowcoin executable")?;
+    let mut started: Vec<NodeSummary> = Vec::with_capacity(record.nodes.len());
+    let mut already_running = Vec::new();
+    for index in 0..record.nodes.len() {
+        if let Some(node) = running_node(&runtime, dir, record, index)? {
+            already_running.push(node.name.clone());
+            started.push(node);
+            continue;
+        }
+        match start_node(&runtime, &exe, dir, record, index) {
+            Ok(node) => started.push(node),
+            Err(e) => {
+                let name = record
+                    .nodes
+                    .get(index)
+                    .map_or_else(|| node_name(index), |n| n.name.clone());
+                // Only what this run started is stopped again.
+                started.retain(|n| !already_running.contains(&n.name));
+                let stopped = stop_started(dir, record, &started);
+                return Err(e.context(format!(
+                    "{name} did not start{stopped}; the devnet's files are kept in {} (remove them with `flowcoin devnet down --clean{flag}`)",
+                    dir.display()
+                )));
+            }
+        }
+    }
+    Ok(started)
+}
+
+/// The summary of node `index` if its daemon still runs (a partly running devnet restarts
+/// only its stopped nodes).
+fn running_node(
+    runtime: &tokio::runtime::Runtime,
+    dir: &Path,
+    record: &DevnetRecord,
+    index: usize,
+) -> anyhow::Result<Option<NodeSummary>> {
+    let Some(node) = record.nodes.get(index) else {
+        return Ok(None);
+    };
+    let Some(process) = node.process.as_ref().filter(|p| process::is_running(p)) else {
+        return Ok(None);
+    };
+    let repo = dir.join(&node.repo);
+    let url = read_api_url(&repo)?.with_context(|| {
+        format!(
+            "{} runs (pid {}) but has no API file",
+            node.name, process.pid
+        )
+    })?;
+    let head = runtime.block_on(chain_head(&url, &repo))?;
+    eprintln!("{} is running (pid {})", node.name, process.pid);
+    Ok(Some(NodeSummary {
+        name: node.name.clone(),
+        token: mint(&repo, Permission::Admin)?,
+        config: net::config_path(&repo),
+        log: repo.join(DAEMON_LOG),
+        repo,
+        pid: process.pid,
+        api: url,
+        height: head.height,
+        miner: node.miner.clone(),
+        p2p: node.p2p.clone(),
+    }))
+}
+
+/// Picks peer-to-peer ports for the nodes of a devnet recorded before the network.
+fn assign_missing_ports(record: &mut DevnetRecord) -> anyhow::Result<()> {
+    let missing = record.nodes.iter().filter(|n| n.p2p.is_none()).count();
+    if missing == 0 {
+        return Ok(());
+    }
+    let mut ports = net::free_ports(missing)?.into_iter();
+    for node in record.nodes.iter_mut().filter(|n| n.p2p.is_none()) {
+        node.p2p = ports.next().map(net::p2p_address);
+    }
+    Ok(())
+}
+
+/// Stops the nodes of `started` after a later one failed; what to add to the error.
+fn stop_started(dir: &Path, record: &mut DevnetRecord, started: &[NodeSummary]) -> String {
+    let mut names = Vec::with_capacity(started.len());
+    for node in started {
+        let process = record
+            .nodes
+            .iter()
+            .find(|n| n.name == node.name)
+            .and_then(|n| n.process.clone());
+        let Some(process) = process else { continue };
+        match process::stop(&process, STOP_GRACE) {
+            Ok(_) => {
+                let _ = std::fs::remove_file(api_file(&node.repo));
+                set_process(record, &node.name, None);
+                names.push(node.name.clone());
+            }
+            Err(e) => eprintln!("warning: could not stop {}: {e:#}", node.name),
+        }
+    }
+    let _ = record.save(dir);
+    if names.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (the nodes started before it were stopped: {})",
+            names.join(", ")
+        )
+    }
+}
+
+/// Writes node `index`'s `config.toml` unless it has one (a restarted devnet keeps its own,
+/// edits included), starts its daemon in the background (mining if the record says so) and
+/// waits until its API answers.
+fn start_node(
+    runtime: &tokio::runtime::Runtime,
+    exe: &Path,
+    dir: &Path,
+    record: &mut DevnetRecord,
+    index: usize,
+) -> anyhow::Result<NodeSummary> {
+    let node = record
+        .nodes
+        .get(index)
+        .cloned()
+        .with_context(|| format!("the devnet record has no node {index}"))?;
+    let repo = dir.join(&node.repo);
+    if let Some(listen) = &node.p2p
+        && !net::config_path(&repo).exists()
+    {
+        let bootstrap = record
+            .nodes
+            .iter()
+            .filter(|other| other.name != node.name)
+            .filter_map(|other| other.p2p.as_deref())
+            .collect();
+        net::write_config(&repo, &NetConfig { listen, bootstrap })?;
+    }
+    let mut daemon_args: Vec<OsString> = vec![
         "daemon".into(),
         "--genesis".into(),
-        dir.join(GENESIS_CAR).into(),
-        "--miner".into(),
-        miner.into(),
-        "--worker-key".into(),
-        WORKER_KEY.into(),
-        // The worker has no funds at genesis; the owner (the premine) pays for the miner's
-        // messages.
-        "--sender-key".into(),
-        PREMINE_KEY.into(),
+        dir.join(&record.genesis).into(),
         "--api".into(),
         "127.0.0.1:0".into(),
     ];
+    if let Some(id) = &node.miner {
+        let miner = record
+            .miners
+            .iter()
+            .find(|m| &m.id == id)
+            .with_context(|| format!("the devnet record has no miner {id} (for {})", node.name))?;
+        daemon_args.extend([
+            "--miner".into(),
+            id.into(),
+            "--worker-key".into(),
+            miner.worker_key.clone().into(),
+            "--sender-key".into(),
+            miner.sender_key.clone().into(),
+        ]);
+    }
+    std::fs::create_dir_all(&repo).with_context(|| format!("creating {}", repo.display()))?;
     let log = repo.join(DAEMON_LOG);
-    let exe = std::env::current_exe().context("finding the flowcoin executable")?;
-    eprintln!("starting {NODE0} (log: {})", log.display());
-    let runtime = runtime()?;
-    let mut child = process::spawn_daemon(&exe, &daemon_args, &repo, &log)?;
+    eprintln!("starting {} (log: {})", node.name, log.display());
+    let mut child = process::spawn_daemon(exe, &daemon_args, &repo, &log)?;
     let pid = child.id();
     // Recorded before waiting: if `up` is interrupted now, `down` still finds the daemon.
     let mut process = ProcessRecord {
@@ -197,80 +413,94 @@ fn start_node(
         started: unix_now()?,
         api: None,
     };
-    set_process(record, NODE0, Some(process.clone()));
+    set_process(record, &node.name, Some(process.clone()));
     record.save(dir)?;
-    let (url, head) = match wait_for_api(&runtime, &mut child, &repo, &log) {
+    let (url, head) = match wait_for_api(runtime, &mut child, &repo, &log) {
         Ok(answer) => answer,
         Err(e) => {
             let _ = child.kill();
             let _ = child.wait();
-            set_process(record, NODE0, None);
+            set_process(record, &node.name, None);
             let _ = record.save(dir);
-            return Err(e.context(format!(
-                "{NODE0} did not start; its files are kept in {} (remove them with `flowcoin devnet down --clean{flag}`)",
-                dir.display()
-            )));
+            return Err(e);
         }
     };
     process.api = Some(url.clone());
-    set_process(record, NODE0, Some(process));
+    set_process(record, &node.name, Some(process));
     record.save(dir)?;
-    Ok(Started { pid, url, head })
+    Ok(NodeSummary {
+        name: node.name,
+        token: mint(&repo, Permission::Admin)?,
+        config: net::config_path(&repo),
+        repo,
+        log,
+        pid,
+        api: url,
+        height: head.height,
+        miner: node.miner,
+        p2p: node.p2p,
+    })
 }
 
-/// Starts the stopped devnet of `record` again: the daemon resumes from its stored head and
+/// Starts the stopped devnet of `record` again: each daemon resumes from its stored head and
 /// works through the epochs it missed one by one, proving each deadline as it comes.
 fn restart(dir: &Path, flag: &str, mut record: DevnetRecord, json: bool) -> anyhow::Result<()> {
-    let miner = record.miners.first().map(|m| m.id.clone()).context(
-        "the devnet record names no miner: remove it with `flowcoin devnet down --clean`",
-    )?;
+    anyhow::ensure!(
+        !record.miners.is_empty(),
+        "the devnet record names no miner: remove it with `flowcoin devnet down --clean{flag}`"
+    );
     let premine = record
         .miners
         .first()
         .map(|m| m.owner.clone())
         .unwrap_or_default();
     let genesis_cid = record.genesis_cid.clone().unwrap_or_default();
-    let started = start_node(dir, flag, &mut record, &miner)?;
-    let repo = dir.join(NODE0);
-    let token = mint(&repo, Permission::Admin)?;
+    let block_time_secs = record
+        .block_time_secs
+        .unwrap_or(NetworkParams::devnet().epoch_duration.secs());
+    let nodes = start_nodes(dir, flag, &mut record)?;
+    let height = nodes.first().map_or(0, |n| n.height);
     let summary = UpSummary {
         dir,
         flag,
-        repo: &repo,
-        log: &repo.join(DAEMON_LOG),
-        pid: started.pid,
-        url: &started.url,
-        height: started.head.height,
-        token: &token,
+        nodes,
         premine,
         premine_amount: flowcoin_types::economics::GenesisAllocation::PREMINE.to_string(),
         miners: &record.miners,
         genesis_cid,
+        block_time_secs,
     };
     if json {
         print_json(&summary.to_json())
     } else {
         eprintln!(
-            "restarted the devnet in {} at height {}",
-            dir.display(),
-            started.head.height
+            "restarted the devnet in {} at height {height}",
+            dir.display()
         );
         summary.print();
         Ok(())
     }
 }
 
-/// Refuses a directory that holds a running devnet, or files a devnet would overwrite;
-/// returns the record of a stopped devnet (to restart).
-fn refuse_existing(dir: &Path, flag: &str) -> anyhow::Result<Option<DevnetRecord>> {
+/// Refuses a directory that holds a running devnet, or files a devnet of `nodes` nodes would
+/// overwrite; returns the record of a stopped devnet (to restart).
+fn refuse_existing(dir: &Path, flag: &str, nodes: usize) -> anyhow::Result<Option<DevnetRecord>> {
     if let Some(record) = DevnetRecord::load(dir)? {
-        let running = record.nodes.iter().find_map(|node| {
-            node.process
-                .as_ref()
-                .filter(|p| process::is_running(p))
-                .map(|p| (node, p))
-        });
-        if let Some((node, p)) = running {
+        // All running: nothing to do. Some running (one was killed or stopped by hand): the
+        // stopped ones are started again and catch up from their peers.
+        let running: Vec<_> = record
+            .nodes
+            .iter()
+            .filter_map(|node| {
+                node.process
+                    .as_ref()
+                    .filter(|p| process::is_running(p))
+                    .map(|p| (node, p))
+            })
+            .collect();
+        if running.len() == record.nodes.len()
+            && let Some((node, p)) = running.first()
+        {
             bail!(
                 "a devnet is already running in {}: {} (pid {}, API {}). See it with `flowcoin devnet status{flag}`, stop it with `flowcoin devnet down{flag}`",
                 dir.display(),
@@ -286,7 +516,10 @@ fn refuse_existing(dir: &Path, flag: &str) -> anyhow::Result<Option<DevnetRecord
         );
         return Ok(Some(record));
     }
-    for name in [NODE0, GENESIS_CAR, TEMPLATE] {
+    let names = (0..nodes)
+        .map(node_name)
+        .chain([GENESIS_CAR.to_owned(), TEMPLATE.to_owned()]);
+    for name in names {
         let path = dir.join(name);
         anyhow::ensure!(
             std::fs::symlink_metadata(&path).is_err(),
@@ -343,102 +576,10 @@ fn wait_for_api(
     }
 }
 
-/// What `up` reports.
-struct UpSummary<'a> {
-    dir: &'a Path,
-    flag: &'a str,
-    repo: &'a Path,
-    log: &'a Path,
-    pid: u32,
-    url: &'a str,
-    height: u64,
-    token: &'a str,
-    premine: String,
-    premine_amount: String,
-    miners: &'a [MinerRecord],
-    genesis_cid: String,
-}
-
-impl UpSummary<'_> {
-    fn to_json(&self) -> serde_json::Value {
-        json!({
-            "dir": self.dir.display().to_string(),
-            "nodes": [{
-                "name": NODE0,
-                "repo": self.repo.display().to_string(),
-                "api": self.url,
-                "pid": self.pid,
-                "height": self.height,
-                "log": self.log.display().to_string(),
-            }],
-            "token": self.token,
-            "permission": Permission::Admin,
-            "premine": {"key": PREMINE_KEY, "address": self.premine, "amount": self.premine_amount},
-            "miners": self.miners.iter().map(|m| json!({
-                "id": m.id,
-                "node": m.node,
-                "worker": m.worker,
-                "sector_size": m.sector_size,
-                "sectors": m.sectors,
-            })).collect::<Vec<_>>(),
-            "genesis": {
-                "cid": self.genesis_cid,
-                "car": self.dir.join(GENESIS_CAR).display().to_string(),
-            },
-        })
-    }
-
-    fn print(&self) {
-        let repo = shell_word(self.repo);
-        println!("devnet running in {}", self.dir.display());
-        println!(
-            "  {NODE0}     pid {}, API {}, height {}",
-            self.pid, self.url, self.height
-        );
-        for m in self.miners {
-            let size = SectorSize::try_from(m.sector_size)
-                .map_or_else(|_| format!("{} B", m.sector_size), |s| s.to_string());
-            println!(
-                "  miner     {} (worker {}), {} sectors of {size}, mined by {}",
-                m.id,
-                m.worker,
-                m.sectors.len(),
-                m.node
-            );
-        }
-        println!(
-            "  premine   key {PREMINE_KEY} in {NODE0}'s keystore: {} holds {}",
-            self.premine, self.premine_amount
-        );
-        println!(
-            "  genesis   {} ({})",
-            self.genesis_cid,
-            self.dir.join(GENESIS_CAR).display()
-        );
-        println!("  log       {}", self.log.display());
-        println!();
-        println!("Admin token for the API (send it as `Authorization: Bearer TOKEN`):");
-        println!("{}", self.token);
-        println!();
-        println!("Use the node from the command line (a new block every 2 s):");
-        println!("  export FLOWCOIN_PATH={repo}");
-        println!("  flowcoin chain head");
-        println!("  flowcoin wallet send --from {PREMINE_KEY} ADDRESS \"1 FLW\"");
-        println!("or call the API directly:");
-        println!(
-            "  curl -H \"Authorization: Bearer $(FLOWCOIN_PATH={repo} flowcoin auth create-token --perm read)\" \\"
-        );
-        println!(
-            "    -d '{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"Flowcoin.ChainHead\",\"params\":[]}}' {}",
-            self.url
-        );
-        println!("Watch it:  flowcoin devnet status{}", self.flag);
-        println!("Stop it:   flowcoin devnet down{} [--clean]", self.flag);
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use clap::Parser as _;
+
     use super::*;
 
     #[test]
@@ -458,5 +599,75 @@ mod tests {
             .to_string();
         assert!(err.contains("exited"), "{err}");
         assert!(err.contains("starting\ncannot open the chain"), "{err}");
+    }
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        up: UpArgs,
+    }
+
+    fn up_args(args: &[&str]) -> UpArgs {
+        Cli::try_parse_from(std::iter::once("up").chain(args.iter().copied()))
+            .unwrap()
+            .up
+    }
+
+    #[test]
+    fn miners_must_fit_on_the_nodes() {
+        check_up_args(&up_args(&["--nodes", "4", "--miners", "3"])).unwrap();
+        check_up_args(&up_args(&[])).unwrap();
+        let err = |args: &[&str]| check_up_args(&up_args(args)).unwrap_err().to_string();
+        assert!(err(&["--nodes", "2", "--miners", "3"]).contains("at most as many miners"));
+        assert!(err(&["--miners", "0"]).contains("at least one genesis miner"));
+        assert!(err(&["--nodes", "0"]).contains("1 to 16 nodes"));
+        assert!(err(&["--nodes", "17"]).contains("1 to 16 nodes"));
+        assert!(err(&["--block-time", "5s"]).contains("only 2s works"));
+    }
+
+    #[test]
+    fn a_restart_with_other_options_is_refused() {
+        let args = up_args(&["--nodes", "3", "--miners", "2", "--block-time", "2s"]);
+        let mut record = new_record(&args, &[4001, 4002, 4003]).unwrap();
+        record.miners.push(MinerRecord {
+            id: "t01000".into(),
+            node: "node0".into(),
+            owner: "t3a".into(),
+            worker: "t3b".into(),
+            worker_key: "worker".into(),
+            sender_key: PREMINE_KEY.into(),
+            sector_size: 2048,
+            sectors: vec![0],
+        });
+        record.miners.push(record.miners[0].clone());
+        check_restart_args(&args, &record, "").unwrap();
+        check_restart_args(&up_args(&["--sectors", "1"]), &record, "").unwrap();
+        let err = check_restart_args(&up_args(&["--nodes", "4", "--sectors", "2"]), &record, "")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--nodes 4 (it has 3), --sectors 2 (it has 1)"),
+            "{err}"
+        );
+        assert_eq!(record.nodes[2].miner, None);
+        assert_eq!(record.nodes[1].miner.as_deref(), Some("t01001"));
+        assert_eq!(
+            record.nodes[2].p2p.as_deref(),
+            Some("/ip4/127.0.0.1/tcp/4003")
+        );
+    }
+
+    #[test]
+    fn nodes_recorded_before_the_network_get_a_port() {
+        let mut record = new_record(&up_args(&["--nodes", "2"]), &[4001, 4002]).unwrap();
+        record.nodes[1].p2p = None;
+        assign_missing_ports(&mut record).unwrap();
+        assert_eq!(
+            record.nodes[0].p2p.as_deref(),
+            Some("/ip4/127.0.0.1/tcp/4001")
+        );
+        let given = record.nodes[1].p2p.as_deref().unwrap();
+        assert!(given.starts_with("/ip4/127.0.0.1/tcp/"), "{given}");
+        assert_ne!(given, "/ip4/127.0.0.1/tcp/0");
     }
 }

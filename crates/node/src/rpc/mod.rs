@@ -32,6 +32,14 @@
 //! | `Flowcoin.MpoolPush` | write | `[hex of the signed message's DAG-CBOR]` | its CID |
 //! | `Flowcoin.MinerAddress` | read | none | the node's miner, or null |
 //! | `Flowcoin.MinerPledge` | write | none | the miner that will seal a sector |
+//! | `Flowcoin.NetAddrsListen` | read | none | [`AddrInfo`]: our peer id and addresses |
+//! | `Flowcoin.NetPeers` | read | none | [`PeerInfo`]s of the connected peers |
+//! | `Flowcoin.NetConnect` | write | `[multiaddr]` | null (the dial started) |
+//! | `Flowcoin.NetBlockAdd` | admin | `[peer id]` | null: disconnected, refused until removed |
+//! | `Flowcoin.NetBlockRemove` | admin | `[peer id]` | null |
+//! | `Flowcoin.SyncState` | read | none | [`SyncInfo`] |
+//! | `Flowcoin.ClientImport` | admin | `[absolute path, ImportParams]` | [`ImportInfo`] |
+//! | `Flowcoin.ClientRetrieve` | admin | `[cid or cid/path, absolute output path or null]` | [`FetchReport`] |
 //!
 //! Chain, state and pool methods fail with [`errors::UNAVAILABLE_CODE`] on a node without a
 //! chain; the other codes are in [`errors`]. They run on a blocking thread: the chain service
@@ -40,6 +48,7 @@
 mod chain_api;
 pub mod errors;
 pub mod guard;
+mod net_api;
 mod state_api;
 pub mod types;
 
@@ -56,9 +65,12 @@ use crate::auth::{self, Permission};
 use crate::chain::ChainService;
 use crate::node::NodeState;
 
+pub use crate::fetch::FetchReport;
 pub use chain_api::SEARCH_FINALITIES;
 use errors::{internal, parse_address, parse_cid};
+pub use flowcoin_net::{AddrInfo, PeerInfo};
 use guard::Caller;
+pub use net_api::{ImportInfo, ImportParams};
 use state_api::HeadView;
 pub use types::{
     ActorInfo, BlockInfo, HeadInfo, MessageInfo, MinerInfo, MinerPowerInfo, MinerSectors,
@@ -67,7 +79,7 @@ pub use types::{
 
 /// The API's version, reported by `Flowcoin.Version` (semver: a new minor adds methods, a new
 /// major changes or removes some).
-pub const API_VERSION: &str = "0.2.0";
+pub const API_VERSION: &str = "0.3.0";
 
 /// The permission each method needs: the only place it is declared.
 pub const METHOD_PERMISSIONS: &[(&str, Permission)] = &[
@@ -94,7 +106,27 @@ pub const METHOD_PERMISSIONS: &[(&str, Permission)] = &[
     ("Flowcoin.MpoolPush", Permission::Write),
     ("Flowcoin.MinerAddress", Permission::Read),
     ("Flowcoin.MinerPledge", Permission::Write),
+    ("Flowcoin.NetAddrsListen", Permission::Read),
+    ("Flowcoin.NetPeers", Permission::Read),
+    ("Flowcoin.NetConnect", Permission::Write),
+    ("Flowcoin.NetBlockAdd", Permission::Admin),
+    ("Flowcoin.NetBlockRemove", Permission::Admin),
+    ("Flowcoin.SyncState", Permission::Read),
+    // Both read or write files on the node's machine, as the node's user.
+    ("Flowcoin.ClientImport", Permission::Admin),
+    ("Flowcoin.ClientRetrieve", Permission::Admin),
 ];
+
+/// What `Flowcoin.SyncState` returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncInfo {
+    /// A sync is running.
+    pub syncing: bool,
+    /// The head's height.
+    pub height: u64,
+    /// Connected peers.
+    pub peers: usize,
+}
 
 /// The permission `method` needs, or `None` if there is no such method (refused).
 pub fn required_permission(method: &str) -> Option<Permission> {
@@ -221,6 +253,48 @@ pub trait FlowcoinApi {
     /// returns the miner's address (write).
     #[method(name = "MinerPledge")]
     async fn miner_pledge(&self) -> RpcResult<String>;
+
+    /// Our peer id and listen addresses (read).
+    #[method(name = "NetAddrsListen")]
+    async fn net_addrs_listen(&self) -> RpcResult<AddrInfo>;
+
+    /// The connected peers (read).
+    #[method(name = "NetPeers")]
+    async fn net_peers(&self) -> RpcResult<Vec<PeerInfo>>;
+
+    /// Dials a peer by multiaddr (write).
+    #[method(name = "NetConnect")]
+    async fn net_connect(&self, addr: String) -> RpcResult<()>;
+
+    /// Disconnects a peer and refuses it until `NetBlockRemove` (admin).
+    #[method(name = "NetBlockAdd")]
+    async fn net_block_add(&self, peer: String) -> RpcResult<()>;
+
+    /// Lifts `NetBlockAdd` and dials the peer again (admin).
+    #[method(name = "NetBlockRemove")]
+    async fn net_block_remove(&self, peer: String) -> RpcResult<()>;
+
+    /// Whether the node is syncing, its height and peer count (read).
+    #[method(name = "SyncState")]
+    async fn sync_state(&self) -> RpcResult<SyncInfo>;
+
+    /// Imports a file or directory on the node's machine into its store, pins it and
+    /// announces it in the DHT (admin).
+    #[method(name = "ClientImport")]
+    async fn client_import(
+        &self,
+        path: String,
+        params: Option<ImportParams>,
+    ) -> RpcResult<ImportInfo>;
+
+    /// Fetches a DAG from the network (DHT, then bitswap) into the store, pins it, and writes
+    /// it to `output` on the node's machine if given (admin).
+    #[method(name = "ClientRetrieve")]
+    async fn client_retrieve(
+        &self,
+        target: String,
+        output: Option<String>,
+    ) -> RpcResult<FetchReport>;
 }
 
 /// The API implementation: one per server, sharing the node's state.
@@ -402,6 +476,60 @@ impl FlowcoinApiServer for FlowcoinRpc {
         let miner = self.state.miner().ok_or_else(errors::no_miner)?;
         self.with_miner(miner, crate::miner::MinerService::pledge)
             .await
+    }
+
+    async fn net_addrs_listen(&self) -> RpcResult<AddrInfo> {
+        net_api::addrs(&self.state).await
+    }
+
+    async fn net_peers(&self) -> RpcResult<Vec<PeerInfo>> {
+        net_api::peers(&self.state).await
+    }
+
+    async fn net_connect(&self, addr: String) -> RpcResult<()> {
+        net_api::connect(&self.state, &addr).await
+    }
+
+    async fn net_block_add(&self, peer: String) -> RpcResult<()> {
+        net_api::block(&self.state, &peer, true).await
+    }
+
+    async fn net_block_remove(&self, peer: String) -> RpcResult<()> {
+        net_api::block(&self.state, &peer, false).await
+    }
+
+    async fn sync_state(&self) -> RpcResult<SyncInfo> {
+        let height = self
+            .on_chain(|chain| chain.head().map(|h| h.height()).map_err(internal))
+            .await?;
+        let (syncing, peers) = match self.state.net() {
+            Some(net) => (
+                net.status.syncing.load(std::sync::atomic::Ordering::SeqCst),
+                net.handle.peers().await.map(|p| p.len()).unwrap_or(0),
+            ),
+            None => (false, 0),
+        };
+        Ok(SyncInfo {
+            syncing,
+            height,
+            peers,
+        })
+    }
+
+    async fn client_import(
+        &self,
+        path: String,
+        params: Option<ImportParams>,
+    ) -> RpcResult<ImportInfo> {
+        net_api::import(&self.state, path, params.unwrap_or_default()).await
+    }
+
+    async fn client_retrieve(
+        &self,
+        target: String,
+        output: Option<String>,
+    ) -> RpcResult<FetchReport> {
+        net_api::retrieve(&self.state, target, output).await
     }
 }
 
