@@ -182,8 +182,17 @@ pub fn run(repo: &Repo, cmd: ClientCommand) -> anyhow::Result<()> {
         ClientCommand::Get { target, output } => {
             let store = repo.existing_store()?;
             let ex = Exporter::new(&store);
-            let cid = ex.resolve_str(&target)?;
-            ex.get(&cid, &output)?;
+            let hint = |e: flowcoin_dag::unixfs::ExportError| match e {
+                flowcoin_dag::unixfs::ExportError::Store(
+                    flowcoin_dag::store::StoreError::NotFound(_),
+                ) => anyhow::anyhow!(
+                    "{e} (without a running daemon only the local store is read; start \
+                     `flowcoin daemon` to fetch it from the network)"
+                ),
+                e => e.into(),
+            };
+            let cid = ex.resolve_str(&target).map_err(hint)?;
+            ex.get(&cid, &output).map_err(hint)?;
             eprintln!("saved {cid} to {}", output.display());
             Ok(())
         }

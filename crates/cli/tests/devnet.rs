@@ -49,6 +49,30 @@ fn statuses(repo: &Path, dir: &Path) -> Vec<Value> {
     status["nodes"].as_array().expect("a nodes list").clone()
 }
 
+/// Waits until every node runs with the same head, at least at `min_height`, connected to
+/// `nodes - 1` peers; returns the statuses.
+fn wait_agreement(repo: &Path, dir: &Path, min_height: u64, nodes: u64) -> Vec<Value> {
+    let start = Instant::now();
+    loop {
+        let now = statuses(repo, dir);
+        let first = &now[0];
+        let agree = now.iter().all(|n| {
+            n["running"] == true
+                && n["head"] == first["head"]
+                && n["height"].as_u64().unwrap_or(0) >= min_height
+                && n["peers"].as_u64() == Some(nodes - 1)
+        });
+        if agree {
+            return now;
+        }
+        assert!(
+            start.elapsed() < GROWTH_TIMEOUT,
+            "the nodes did not agree in {GROWTH_TIMEOUT:?}: {now:?}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
 /// `devnet status --json`'s only node.
 fn node_status(repo: &Path, dir: &Path) -> Value {
     let nodes = statuses(repo, dir);
@@ -281,7 +305,7 @@ fn named<'a>(nodes: &'a [Value], name: &str) -> &'a Value {
 }
 
 #[test]
-fn three_nodes_with_two_miners_each_mine_and_are_wired_to_each_other() {
+fn three_nodes_with_two_miners_agree_move_files_and_survive_a_killed_node() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("devnet");
     let repo = tmp.path().join("unused-repo");
@@ -395,14 +419,55 @@ fn three_nodes_with_two_miners_each_mine_and_are_wired_to_each_other() {
         assert!(peers.is_null() || peers.as_u64().is_some(), "{status}");
     }
     assert_eq!(named(&grown, "node2")["miner"], Value::Null);
-    // Without the network each head is its own miner's; with it, either miner's.
+    // The network joins them: one chain, every node connected to the two others.
+    let agreed = wait_agreement(&repo, &dir, 3, 3);
     for name in ["node0", "node1"] {
-        let miners = named(&grown, name)["miners"].as_array().unwrap().clone();
+        let miners = named(&agreed, name)["miners"].as_array().unwrap().clone();
         assert!(
             !miners.is_empty() && miners.iter().all(|m| m == "t01000" || m == "t01001"),
             "{name}: {miners:?}"
         );
     }
+
+    // A file imported on node0 is fetched by CID on node2 (DHT, then bitswap).
+    let file = common::write_vector(&tmp.path().join("file"), 7, 3 << 20);
+    let node0 = dir.join("node0");
+    let node2 = dir.join("node2");
+    let cid = ok(
+        &node0,
+        &["client", "import", s(&file), "--cid-version", "1", "-q"],
+    );
+    let out = tmp.path().join("fetched");
+    ok(&node2, &["client", "get", cid.trim(), "-o", s(&out)]);
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&file).unwrap());
+
+    // A miner killed with SIGKILL is started again by `up` (the others keep running) and
+    // catches up with them.
+    kill_process(pid_of(pids[1]), Signal::KILL).unwrap();
+    let start = Instant::now();
+    while alive(pids[1]) {
+        assert!(
+            start.elapsed() < GROWTH_TIMEOUT,
+            "SIGKILL did not stop node1"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let before = named(&statuses(&repo, &dir), "node0")["height"]
+        .as_u64()
+        .unwrap();
+    let again = json(&repo, &["devnet", "up", "--dir", s(&dir), "--json"]);
+    let restarted: Vec<u32> = again["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| u32::try_from(n["pid"].as_u64().unwrap()).unwrap())
+        .collect();
+    let _guard = DaemonGuard(restarted[1]);
+    assert_eq!(restarted[0], pids[0], "node0 was restarted: {again}");
+    assert_eq!(restarted[2], pids[2], "node2 was restarted: {again}");
+    assert_ne!(restarted[1], pids[1], "{again}");
+    wait_agreement(&repo, &dir, before + 2, 3);
+    let pids = restarted;
 
     let down = ok(&repo, &["devnet", "down", "--dir", s(&dir), "--clean"]);
     for (index, pid) in pids.iter().enumerate() {
