@@ -329,7 +329,25 @@ impl ChainService {
         } else {
             flowcoin_types::Network::Devnet
         };
-        let params = NetworkParams::for_network(network);
+        // The network's preset, with the epoch length the genesis chose (`devnet up
+        // --block-time`); any other difference means the genesis was made for parameters this
+        // node does not run.
+        let mut params = NetworkParams::for_network(network);
+        let invalid = |reason: String| ChainServiceError::Genesis {
+            path: genesis_file(repo),
+            reason,
+        };
+        params.epoch_duration =
+            flowcoin_types::economics::EpochDuration::from_secs(block.params.epoch_duration_secs)
+                .map_err(|e| invalid(format!("epoch length: {e}")))?;
+        if genesis::ParamsSummary::of(&params) != block.params {
+            return Err(invalid(format!(
+                "the genesis was made for other {network} parameters than this node runs: \
+                 {:?}, expected {:?}",
+                block.params,
+                genesis::ParamsSummary::of(&params)
+            )));
+        }
         let blocks = NodeBlocks::new(disk);
         let store = ChainStore::open(
             Some(&chain_index(repo)),
