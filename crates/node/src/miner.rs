@@ -246,7 +246,10 @@ impl MinerService {
         Ok(())
     }
 
-    /// Does the miner's work for epoch `height` on `chain`'s head.
+    /// Does the miner's work for epoch `height` on `chain`'s head: its messages, then its
+    /// block. If the head is already of epoch `height` (another miner's block arrived first)
+    /// and holds no block of this miner, the block is made on the head's parent and joins
+    /// the head's tipset; for an older epoch nothing is done.
     pub fn work(
         &mut self,
         chain: &mut ChainService,
@@ -257,11 +260,21 @@ impl MinerService {
             ..EpochReport::default()
         };
         let head = chain.head()?;
-        if height <= head.height() {
+        let me = Address::Id(self.config.id);
+        let base = if height > head.height() {
+            head
+        } else if height == head.height()
+            && height > 0
+            && !head.blocks().iter().any(|b| b.miner == me)
+        {
+            // Another miner's block of this epoch arrived first: this miner may have won the
+            // epoch too, on the same parent; its block would join the same tipset.
+            chain.store().load_tipset(&head.parents())?
+        } else {
             return Ok(report);
-        }
+        };
         report.messages = self.duties(chain, height)?;
-        let block = self.produce_on(chain, &head, height)?;
+        let block = self.produce_on(chain, &base, height)?;
         if let Some(block) = block {
             report.block = chain.accept(std::slice::from_ref(&block))?;
             report.produced = Some(block);
@@ -404,7 +417,11 @@ pub async fn run(
         ),
         Err(_) => return,
     };
-    let mut last_tried = 0u64;
+    // Epochs up to the stored head are not worked again after a restart (no late siblings).
+    let mut last_tried = match chain.lock() {
+        Ok(c) => c.head().map(|h| h.height()).unwrap_or(0),
+        Err(_) => return,
+    };
     loop {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -433,8 +450,10 @@ pub async fn run(
             // Every epoch since the head is worked in turn (after a stop, the chain catches up
             // epoch by epoch, proving each deadline as it comes instead of skipping them as
             // null rounds), at most CATCH_UP_PER_WAKE before the lock is released.
+            // From the first epoch not yet tried: the head's own epoch too when another
+            // miner's block made it the head before this miner tried it.
             let head = chain.head().map_err(|e| e.to_string())?.height();
-            let from = head.max(tried).saturating_add(1);
+            let from = head.saturating_sub(1).max(tried).saturating_add(1);
             let to = height.min(from.saturating_add(CATCH_UP_PER_WAKE));
             let mut reports = Vec::new();
             for h in from..=to {

@@ -219,6 +219,38 @@ fn miner_service(repo: &Path, index: u8) -> MinerService {
 }
 
 #[test]
+fn a_miner_whose_rival_block_arrived_first_still_joins_the_tipset() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    let keys = keys();
+    make_genesis_with(repo, &keys, 2);
+    let disk = Arc::new(DiskStore::open(repo.join("db")).unwrap());
+    let mut chain = ChainService::open(repo, disk, Some(&repo.join("genesis.car"))).unwrap();
+    let mut first = miner_service(repo, 0);
+    let mut second = miner_service(repo, 1);
+    // Each epoch the first miner's block becomes the head before the second miner works the
+    // epoch (as when its block arrives over the network first): the second still produces on
+    // the same parent when it wins, and its block joins the head's tipset.
+    let mut joined = 0;
+    for height in 1..=12 {
+        let a = first.work(&mut chain, height).unwrap();
+        let b = second.work(&mut chain, height).unwrap();
+        let head = chain.head().unwrap();
+        if a.produced.is_some() && b.produced.is_some() {
+            assert_eq!(head.height(), height);
+            assert_eq!(head.blocks().len(), 2, "epoch {height}");
+            joined += 1;
+        }
+        // Once its block is in the head, working the epoch again makes nothing.
+        assert!(second.work(&mut chain, height).unwrap().produced.is_none());
+    }
+    assert!(joined >= 3, "only {joined} epochs with both blocks");
+    // An older epoch is never worked again.
+    let head = chain.head().unwrap().height();
+    assert!(first.work(&mut chain, head - 1).unwrap().produced.is_none());
+}
+
+#[test]
 fn two_miners_share_tipsets_keep_their_power_and_a_heavier_fork_wins() {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path();
