@@ -41,3 +41,4 @@
 pub mod genesis;
 pub mod mpool;
 pub mod store;
+pub mod wire;

@@ -9,8 +9,9 @@
 //!   they are forwarded: a valid block is accepted into the chain; a block whose parent is
 //!   unknown makes the node sync from the peer that sent it; a block or message breaking a
 //!   rule is rejected and its sender scored down (banned at once for a block);
-//! - **chain exchange**: peers ask for up to [`MAX_XCHG_TIPSETS`] tipsets walking back from a
-//!   key; answers are bounded by size as well;
+//! - **chain exchange**: peers ask for up to `MAX_XCHG_TIPSETS` tipsets walking back from a
+//!   key; answers are bounded by size as well (the messages are in
+//!   `flowcoin_chain::wire`);
 //! - **sync**: one worker thread runs [`sync_from`] against a peer through chain exchange,
 //!   one target at a time (a bounded queue; targets already known are skipped);
 //! - **announcements**: blocks the miner makes and messages local senders push are gossiped;
@@ -28,22 +29,20 @@ use std::time::Duration;
 
 use cid::Cid;
 use flowcoin_chain::mpool::AddError;
+use flowcoin_chain::wire::{GossipBlock, Hello, MAX_XCHG_TIPSETS, XchgRequest, XchgResponse};
 use flowcoin_dag::store::{DiskStore, PinKind};
 use flowcoin_net::{
     InboundId, Misbehaviour, NetConfig, NetEvent, NetHandle, PeerId, Topic, Verdict,
 };
 use flowcoin_types::SignedMessage;
-use flowcoin_types::block::{BlockHeader, ChainWeight, MAX_BLOCK_MESSAGES};
-use flowcoin_types::message::{from_cbor, to_cbor};
+use flowcoin_types::block::BlockHeader;
+use flowcoin_types::message::to_cbor;
 use flowcoin_types::tipset::{Tipset, TipsetKey};
-use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
 use crate::chain::{ChainService, ChainServiceError};
 use crate::sync::{ChainSource, SyncError, TipsetBlocks, sync_from};
 
-/// Most tipsets one chain-exchange answer holds.
-pub const MAX_XCHG_TIPSETS: u64 = 64;
 /// How far back from a peer's head a sync walks to meet our chain (a longer gap, or a deeper
 /// fork, is not followed).
 pub const SYNC_WINDOW: u64 = 20_000;
@@ -51,34 +50,12 @@ pub const SYNC_WINDOW: u64 = 20_000;
 pub const MAX_CONCURRENT_CHECKS: usize = 16;
 /// Most sync targets waiting.
 const SYNC_QUEUE: usize = 16;
-/// Largest hello.
-const MAX_HELLO_BYTES: usize = 4096;
-/// Largest chain-exchange request.
-const MAX_XCHG_REQUEST_BYTES: usize = 4096;
 /// The budget of an answer's encoded tipsets (the transport refuses answers over 32 MiB).
 const XCHG_ANSWER_BUDGET: usize = 24 << 20;
-/// Largest gossiped block (header and messages).
-const MAX_GOSSIP_BLOCK_BYTES: usize = 4 << 20;
 /// How often the hello is refreshed from the head.
 const HELLO_REFRESH: Duration = Duration::from_secs(1);
 /// The file listing the node's peer addresses while it runs.
 pub const NET_FILE: &str = "net";
-
-/// What peers tell each other when they connect: genesis, head key, height, weight.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Hello(pub Cid, pub Vec<Cid>, pub u64, pub ChainWeight);
-
-/// A chain-exchange request: `count` tipsets from `start` back along parents.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct XchgRequest(pub Vec<Cid>, pub u64);
-
-/// A chain-exchange answer: the tipsets asked for, newest first (empty: not known).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct XchgResponse(pub Vec<Vec<(BlockHeader, Vec<SignedMessage>)>>);
-
-/// A gossiped block with its messages.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GossipBlock(pub BlockHeader, pub Vec<SignedMessage>);
 
 /// Where the node's networking stands (for the API).
 #[derive(Debug, Default)]
@@ -308,7 +285,7 @@ impl Driver {
             // The peer has just started and has no hello yet; it sends one when it has.
             return;
         }
-        let hello: Hello = match from_cbor("hello", payload, MAX_HELLO_BYTES) {
+        let hello = match Hello::decode(payload) {
             Ok(h) => h,
             Err(e) => {
                 tracing::info!(%peer, "bad hello: {e}");
@@ -349,14 +326,9 @@ fn check_block(
     source: PeerId,
     sync: &std::sync::mpsc::SyncSender<SyncTarget>,
 ) -> Verdict {
-    let GossipBlock(header, messages) =
-        match from_cbor("gossip block", data, MAX_GOSSIP_BLOCK_BYTES) {
-            Ok(b) => b,
-            Err(_) => return Verdict::Reject(Misbehaviour::MalformedData),
-        };
-    if messages.len() > MAX_BLOCK_MESSAGES {
+    let Ok(GossipBlock(header, messages)) = GossipBlock::decode(data) else {
         return Verdict::Reject(Misbehaviour::MalformedData);
-    }
+    };
     let Ok(cid) = header.cid() else {
         return Verdict::Reject(Misbehaviour::MalformedData);
     };
@@ -422,12 +394,7 @@ fn check_message(chain: &Mutex<ChainService>, data: &[u8]) -> Verdict {
 
 /// Answers a chain-exchange request from the chain store.
 fn serve_xchg(chain: &Mutex<ChainService>, payload: &[u8]) -> Result<Vec<u8>, String> {
-    let XchgRequest(start, count) =
-        from_cbor("chain exchange request", payload, MAX_XCHG_REQUEST_BYTES)
-            .map_err(|e| e.to_string())?;
-    if start.is_empty() || count == 0 {
-        return Err("empty request".into());
-    }
+    let XchgRequest(start, count) = XchgRequest::decode(payload).map_err(|e| e.to_string())?;
     let count = count.min(MAX_XCHG_TIPSETS);
     let c = chain
         .lock()
@@ -467,7 +434,7 @@ fn estimate(header: &BlockHeader, messages: &[SignedMessage]) -> usize {
     })
 }
 
-/// A peer's chain through chain exchange, for [`sync_from`]: asks for [`MAX_XCHG_TIPSETS`]
+/// A peer's chain through chain exchange, for [`sync_from`]: asks for `MAX_XCHG_TIPSETS`
 /// at a time and keeps the extra ones until they are asked for.
 struct NetPeer<'a> {
     handle: &'a NetHandle,
@@ -494,8 +461,8 @@ impl ChainSource for NetPeer<'_> {
             .handle
             .blocking_chain_request(self.peer, request)
             .map_err(|e| e.to_string())?;
-        let XchgResponse(tipsets) = from_cbor("chain exchange", &bytes, usize::MAX)
-            .map_err(|e| format!("malformed answer: {e}"))?;
+        let XchgResponse(tipsets) =
+            XchgResponse::decode(&bytes).map_err(|e| format!("malformed answer: {e}"))?;
         let mut cache = self.cache.borrow_mut();
         cache.clear();
         let mut first = None;

@@ -7,9 +7,9 @@
 
 use std::time::Duration;
 
+use flowcoin_chain::wire::GossipBlock;
 use flowcoin_crypto::{SecretKey, ed25519};
 use flowcoin_net::{Keypair, NetConfig, NetEvent, Topic};
-use flowcoin_node::network::GossipBlock;
 use flowcoin_state::state_tree::StateTree;
 use flowcoin_testkit::{TestNetwork, owner_key, premine_key};
 use flowcoin_types::message::to_cbor;
