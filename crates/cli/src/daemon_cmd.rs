@@ -88,9 +88,6 @@ fn net_settings(
     repo: &Repo,
     args: &DaemonArgs,
 ) -> anyhow::Result<Option<flowcoin_node::NetSettings>> {
-    if args.no_net || args.no_chain {
-        return Ok(None);
-    }
     let path = repo.root().join(CONFIG_FILE);
     let mut settings = match std::fs::read_to_string(&path) {
         Ok(text) => {
@@ -101,6 +98,10 @@ fn net_settings(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => flowcoin_node::NetSettings::default(),
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     };
+    // Read (and so checked) even when unused: a broken file is reported, not ignored.
+    if args.no_net || args.no_chain {
+        return Ok(None);
+    }
     if !args.listen.is_empty() {
         settings.listen.clone_from(&args.listen);
     }

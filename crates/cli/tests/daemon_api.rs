@@ -7,7 +7,7 @@ use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpStream;
 use std::os::unix::fs::MetadataExt as _;
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::{Child, Command, Stdio};
 
 use common::{fails, ok};
 use flowcoin_node::auth::{self, JwtSecret, Permission, secret_path};
@@ -115,7 +115,7 @@ fn daemon_serves_tokens_made_by_the_cli_and_stops_on_sigterm() {
     let verified = call(&url, token, "Flowcoin.AuthVerify", &json!([]));
     assert_eq!(verified["result"], json!(["read", "write", "sign"]));
 
-    let status = std::process::Command::new("kill")
+    let status = Command::new("kill")
         .args(["-TERM", &daemon.0.id().to_string()])
         .status()
         .unwrap();
@@ -166,4 +166,29 @@ fn tokens_are_minted_from_a_private_secret_without_a_daemon() {
     std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
     let err = fails(repo, &["auth", "create-token", "--perm", "read"]);
     assert!(err.contains("chmod 600"), "{err}");
+}
+
+#[test]
+fn a_broken_config_file_stops_the_daemon_with_the_reason() {
+    let repo = tempfile::tempdir().unwrap();
+    for (text, why) in [
+        ("[net]\nlisten = 5\n", "listen"),
+        ("[net]\nlisen = []\n", "unknown field `lisen`"),
+        (
+            "[net.limits]\nmax_connections = \"many\"\n",
+            "max_connections",
+        ),
+        ("[api]\n", "unknown field `api`"),
+    ] {
+        std::fs::write(repo.path().join("config.toml"), text).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_flowcoin"))
+            .env("FLOWCOIN_PATH", repo.path())
+            .args(["daemon", "--no-chain", "--api", "127.0.0.1:0"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{text}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("config.toml"), "{text}: {err}");
+        assert!(err.contains(why), "{text}: {err}");
+    }
 }
