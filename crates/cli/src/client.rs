@@ -239,6 +239,9 @@ pub fn run(repo: &Repo, cmd: ClientCommand) -> anyhow::Result<()> {
     }
 }
 
+/// How long an import or a fetch through the daemon may take (the API's default is 60 s).
+const LONG_CALL: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
 /// Whether a daemon holds the repository (its store is then reached through the API).
 fn daemon_running(repo: &Repo) -> anyhow::Result<bool> {
     Ok(
@@ -260,7 +263,11 @@ fn retrieve_via_daemon(repo: &Repo, target: &str, output: &Path) -> anyhow::Resu
         bail!("{} already exists", output.display());
     }
     let out = absolute(output)?;
-    let api = crate::node_api::Api::connect(repo, flowcoin_node::auth::Permission::Admin)?;
+    let api = crate::node_api::Api::connect_long(
+        repo,
+        flowcoin_node::auth::Permission::Admin,
+        LONG_CALL,
+    )?;
     let report =
         api.call(|c| c.client_retrieve(target.to_owned(), Some(out.display().to_string())))?;
     eprintln!(
@@ -286,7 +293,11 @@ fn import_via_daemon(repo: &Repo, args: &ImportArgs, opts: &ImportOptions) -> an
         wrap: opts.wrap,
     };
     let path = absolute(&args.path)?;
-    let api = crate::node_api::Api::connect(repo, flowcoin_node::auth::Permission::Admin)?;
+    let api = crate::node_api::Api::connect_long(
+        repo,
+        flowcoin_node::auth::Permission::Admin,
+        LONG_CALL,
+    )?;
     let info = api.call(|c| c.client_import(path.display().to_string(), Some(params)))?;
     if args.json {
         return print_json(&json!({

@@ -44,6 +44,24 @@ impl Api {
     /// Connects to the daemon of `repo` with a token granting `permission`, and asks it for its
     /// network.
     pub fn connect(repo: &Repo, permission: Permission) -> anyhow::Result<Self> {
+        Self::connect_with(repo, permission, None)
+    }
+
+    /// [`connect`](Self::connect) for calls that may run long (importing or fetching a large
+    /// DAG): each may take up to `timeout`.
+    pub fn connect_long(
+        repo: &Repo,
+        permission: Permission,
+        timeout: std::time::Duration,
+    ) -> anyhow::Result<Self> {
+        Self::connect_with(repo, permission, Some(timeout))
+    }
+
+    fn connect_with(
+        repo: &Repo,
+        permission: Permission,
+        timeout: Option<std::time::Duration>,
+    ) -> anyhow::Result<Self> {
         let (url, token) = match std::env::var(API_INFO_ENV) {
             Ok(info) if !info.trim().is_empty() => {
                 let (token, url) = info.trim().split_once(':').with_context(|| {
@@ -66,8 +84,11 @@ impl Api {
             .enable_all()
             .build()
             .context("starting the async runtime")?;
-        let client = ApiClient::connect(&url, Some(&token))
-            .with_context(|| format!("connecting to the API at {url}"))?;
+        let client = match timeout {
+            Some(t) => ApiClient::connect_with_timeout(&url, Some(&token), t),
+            None => ApiClient::connect(&url, Some(&token)),
+        }
+        .with_context(|| format!("connecting to the API at {url}"))?;
         let version = runtime
             .block_on(client.version())
             .map_err(|e| call_error(&url, e))?;

@@ -66,6 +66,23 @@ impl ApiClient<HttpClient> {
             .build(url)?;
         Ok(Self { rpc })
     }
+
+    /// [`connect`](Self::connect) with calls allowed to take up to `timeout` (the default is
+    /// 60 s; importing or fetching a large DAG takes longer).
+    ///
+    /// # Errors
+    /// As [`connect`](Self::connect).
+    pub fn connect_with_timeout(
+        url: &str,
+        token: Option<&str>,
+        timeout: std::time::Duration,
+    ) -> Result<Self, ClientError> {
+        let rpc = HttpClientBuilder::default()
+            .set_headers(auth_headers(token)?)
+            .request_timeout(timeout)
+            .build(url)?;
+        Ok(Self { rpc })
+    }
 }
 
 impl ApiClient<WsClient> {
