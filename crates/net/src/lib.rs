@@ -131,6 +131,9 @@ pub enum NetError {
         /// Why.
         reason: String,
     },
+    /// A fetched block does not match its CID.
+    #[error("block {0} does not match its CID: {1}")]
+    Mismatch(cid::Cid, String),
     /// No connected peer had the block in time.
     #[error("block {0} not found on the network in time")]
     BlockTimeout(cid::Cid),
@@ -442,12 +445,21 @@ impl NetHandle {
     /// # Errors
     /// [`NetError::BlockTimeout`], [`NetError::Busy`], [`NetError::Stopped`].
     pub async fn get_block(&self, cid: cid::Cid, timeout: Duration) -> Result<Vec<u8>, NetError> {
-        self.ask(|reply| Command::GetBlock {
-            cid,
-            timeout,
-            reply,
+        let data = self
+            .ask(|reply| Command::GetBlock {
+                cid,
+                timeout,
+                reply,
+            })
+            .await??;
+        // beetswap checked the hash; check again with our own code before anyone stores the
+        // bytes, on a blocking thread (hashing a MiB must not hold up the swarm or the runtime).
+        tokio::task::spawn_blocking(move || match flowcoin_dag::hash::verify(&cid, &data) {
+            Ok(()) => Ok(data),
+            Err(e) => Err(NetError::Mismatch(cid, e.to_string())),
         })
-        .await?
+        .await
+        .map_err(|_| NetError::Stopped)?
     }
 
     /// Announces in the DHT that this node provides `cid`.

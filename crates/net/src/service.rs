@@ -724,16 +724,8 @@ impl Service {
             }
             BehaviourEvent::Bitswap(beetswap::Event::GetQueryResponse { query_id, data }) => {
                 if let Some(q) = self.block_queries.remove(&query_id) {
-                    // beetswap checked the hash; check again with our own code before anyone
-                    // stores the bytes.
-                    let result = match flowcoin_dag::hash::verify(&q.cid, &data) {
-                        Ok(()) => Ok(data),
-                        Err(e) => Err(NetError::Request {
-                            peer: *self.swarm.local_peer_id(),
-                            reason: format!("block {} does not match its CID: {e}", q.cid),
-                        }),
-                    };
-                    let _ = q.reply.send(result);
+                    // Checked again against the CID by `NetHandle::get_block`, off this task.
+                    let _ = q.reply.send(Ok(data));
                 }
             }
             BehaviourEvent::Bitswap(beetswap::Event::GetQueryError { query_id, error }) => {
