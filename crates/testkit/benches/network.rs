@@ -37,19 +37,16 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
 use cid::Cid;
-use flowcoin_chain::genesis::{self, GenesisTemplate, genesis_miner_id};
-use flowcoin_crypto::bls;
 use flowcoin_dag::store::{
     BlockSink as _, Blockstore, DiskStore, MemoryBlockstore, PinInfo, PinKind, now_secs,
 };
 use flowcoin_dag::unixfs::{CidVersion, Exporter, ImportOptions, import_path};
-use flowcoin_miner::genesis::{PreSeal, pre_seal};
 use flowcoin_net::{Keypair, Multiaddr, NetConfig, NetHandle};
 use flowcoin_node::chain::ChainService;
-use flowcoin_node::miner::{MinerConfig, MinerService, sector_store};
-use flowcoin_testkit::{TestNetwork, premine_key};
+use flowcoin_node::miner::{MinerConfig, MinerService};
+use flowcoin_testkit::{GenesisSpec, TestNetwork, build_genesis};
+use flowcoin_types::NetworkParams;
 use flowcoin_types::tipset::{Tipset, TipsetKey};
-use flowcoin_types::{Address, Network, NetworkParams, SectorSize};
 use futures::StreamExt as _;
 use futures::stream::FuturesUnordered;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -319,44 +316,21 @@ async fn propagation(blocks: usize, poll: Duration) -> anyhow::Result<()> {
 /// Seals two 2 KiB sectors for one miner into `repo` and writes a devnet genesis to `car`,
 /// timestamped so that all `epochs` epochs are already past; returns the miner's configuration.
 fn sync_genesis(repo: &Path, car: &Path, epochs: u64) -> anyhow::Result<MinerConfig> {
-    let params = NetworkParams::devnet();
-    let owner = premine_key();
-    let worker = bls::SecretKey::from_seed(&[40; 32])?;
-    let id = genesis_miner_id(0).context("no genesis miner id")?;
-    let miner = pre_seal(
-        &sector_store(repo),
-        &PreSeal {
-            miner: id,
-            owner: owner.public_key().address(),
-            worker: Address::from_bls_public_key(worker.public_key().to_bytes()),
-            sector_size: SectorSize::Size2KiB,
-            sectors: 2,
-            expiration: epochs.saturating_add(1_000).max(100_000),
-        },
-        |_| {},
-    )?;
     // Block timestamps may not be ahead of the clock (consensus rule 3): the last epoch must
     // be in the past, with an hour to spare.
     let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
-    let span = epochs.saturating_mul(params.epoch_duration.secs());
-    let template = GenesisTemplate {
-        network: Network::Devnet,
+    let span = epochs.saturating_mul(NetworkParams::devnet().epoch_duration.secs());
+    let spec = GenesisSpec {
+        miners: 1,
+        sectors: 2,
         timestamp: now
             .checked_sub(span.saturating_add(3_600))
             .context("too many epochs")?,
-        premine: owner.public_key().address(),
-        team: Address::from_ed25519_public_key(&[2; 32]),
-        super_nodes: genesis::devnet_super_node_addresses()?,
-        miners: vec![miner],
+        expiration: epochs.saturating_add(1_000).max(100_000),
     };
-    let mut store = MemoryBlockstore::new();
-    let built = genesis::build_genesis(&template, &params, &mut store)?;
-    genesis::write_car(&built, &store, car)?;
-    Ok(MinerConfig {
-        id,
-        worker: Arc::new(worker),
-        sender: Arc::new(owner),
-    })
+    build_genesis(&[repo.to_path_buf()], &spec, car)?
+        .pop()
+        .context("no miner built")
 }
 
 fn sync(runtime: &tokio::runtime::Runtime, epochs: u64) -> anyhow::Result<()> {

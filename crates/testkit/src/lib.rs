@@ -77,7 +77,16 @@ impl TestNetwork {
         let miner_configs = tokio::task::spawn_blocking({
             let repos = repos.clone();
             let car = car.clone();
-            move || build_genesis(&repos, miners, &car)
+            move || {
+                let timestamp = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
+                let spec = GenesisSpec {
+                    miners,
+                    sectors: 1,
+                    timestamp,
+                    expiration: 100_000,
+                };
+                build_genesis(&repos, &spec, &car)
+            }
         })
         .await??;
         let mut configs = Vec::with_capacity(nodes);
@@ -414,13 +423,34 @@ async fn wait_listening(node: &Node) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Seals one 2 KiB sector per miner into the first `miners` repositories and writes the
-/// genesis CAR; returns each miner's configuration.
-fn build_genesis(repos: &[PathBuf], miners: usize, car: &Path) -> anyhow::Result<Vec<MinerConfig>> {
+/// A devnet genesis to build: who mines, with how many sectors, and when it starts.
+#[derive(Debug, Clone, Copy)]
+pub struct GenesisSpec {
+    /// Genesis miners t01000… (one per repository, in order).
+    pub miners: usize,
+    /// 2 KiB sectors each miner starts with.
+    pub sectors: u64,
+    /// The genesis timestamp (Unix seconds); epochs run on the wall clock from it.
+    pub timestamp: u64,
+    /// The epoch the sectors expire at.
+    pub expiration: u64,
+}
+
+/// Seals each miner's 2 KiB sectors into the first `spec.miners` repositories and writes the
+/// genesis CAR to `car`; returns each miner's configuration (worker key, and the owner key of
+/// [`owner_key`] paying its gas).
+///
+/// # Errors
+/// Sealing or the genesis failed.
+pub fn build_genesis(
+    repos: &[PathBuf],
+    spec: &GenesisSpec,
+    car: &Path,
+) -> anyhow::Result<Vec<MinerConfig>> {
     let premine = premine_key().public_key().address();
-    let mut templates = Vec::with_capacity(miners);
-    let mut configs = Vec::with_capacity(miners);
-    for (index, repo) in repos.iter().take(miners).enumerate() {
+    let mut templates = Vec::with_capacity(spec.miners);
+    let mut configs = Vec::with_capacity(spec.miners);
+    for (index, repo) in repos.iter().take(spec.miners).enumerate() {
         let id = genesis_miner_id(index).context("too many miners")?;
         let worker = worker_key(index)?;
         let owner = owner_key(index)?;
@@ -431,8 +461,8 @@ fn build_genesis(repos: &[PathBuf], miners: usize, car: &Path) -> anyhow::Result
                 owner: owner.public_key().address(),
                 worker: Address::from_bls_public_key(worker.public_key().to_bytes()),
                 sector_size: SectorSize::Size2KiB,
-                sectors: 1,
-                expiration: 100_000,
+                sectors: spec.sectors,
+                expiration: spec.expiration,
             },
             |_| {},
         )?);
@@ -442,10 +472,9 @@ fn build_genesis(repos: &[PathBuf], miners: usize, car: &Path) -> anyhow::Result
             sender: Arc::new(owner),
         });
     }
-    let timestamp = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
     let template = GenesisTemplate {
         network: Network::Devnet,
-        timestamp,
+        timestamp: spec.timestamp,
         premine,
         team: Address::from_ed25519_public_key(&[2; 32]),
         super_nodes: genesis::devnet_super_node_addresses()?,
