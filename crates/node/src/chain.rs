@@ -479,10 +479,10 @@ impl ChainService {
         })
     }
 
-    /// Validates `blocks` (each with its messages), stores them, forms their tipset (with the
-    /// head's blocks when they are its siblings: same epoch, same parents), executes it and
-    /// makes it the head if it is heavier than the current one. Returns whether the head
-    /// moved.
+    /// Validates `blocks` (each with its messages), stores them, records and executes their
+    /// tipset as given and, when they are siblings of the head's blocks (same epoch, same
+    /// parents), also the tipset of both; the heavier of those becomes the head if it is
+    /// heavier than the current one. Returns whether the head moved.
     pub fn accept(
         &mut self,
         blocks: &[(flowcoin_types::block::BlockHeader, Vec<SignedMessage>)],
@@ -494,23 +494,35 @@ impl ChainService {
         for (header, messages) in blocks {
             self.store.put_block(header, messages)?;
         }
-        let mut members: Vec<_> = blocks.iter().map(|(h, _)| h.clone()).collect();
-        // Blocks of the head's epoch on the head's parents join the head's tipset (several
-        // miners winning the same epoch make one tipset).
+        let given: Vec<_> = blocks.iter().map(|(h, _)| h.clone()).collect();
+        // The tipset as given is always recorded: a syncing node's next tipset names exactly
+        // it as its parent.
+        let exact = Tipset::new(given.clone()).map_err(ChainError::from)?;
+        let mut meta = self.store.add_tipset(&exact, &self.weigher)?;
+        self.store.execute(&exact, &self.gas)?;
+        let mut tipset = exact;
+        // Blocks of the head's epoch on the head's parents also join the head's tipset
+        // (several miners winning the same epoch make one, heavier, tipset).
         let head = self.store.head()?;
-        if let Some(first) = members.first()
+        if let Some(first) = given.first()
             && first.height == head.height()
             && first.parents == head.parents().0
+            && head.blocks().iter().any(|b| !given.contains(b))
         {
+            let mut members = given;
             for sibling in head.blocks() {
                 if !members.contains(sibling) {
                     members.push(sibling.clone());
                 }
             }
+            let merged = Tipset::new(members).map_err(ChainError::from)?;
+            let merged_meta = self.store.add_tipset(&merged, &self.weigher)?;
+            self.store.execute(&merged, &self.gas)?;
+            if merged_meta.weight >= meta.weight {
+                meta = merged_meta;
+                tipset = merged;
+            }
         }
-        let tipset = Tipset::new(members).map_err(ChainError::from)?;
-        let meta = self.store.add_tipset(&tipset, &self.weigher)?;
-        self.store.execute(&tipset, &self.gas)?;
         let head_weight = self
             .store
             .meta(head.key())?

@@ -251,6 +251,59 @@ fn a_miner_whose_rival_block_arrived_first_still_joins_the_tipset() {
 }
 
 #[test]
+fn a_tipset_met_as_a_sibling_of_the_head_is_still_recorded_as_given() {
+    // B's head is one miner's block; the other miner's block of the same epoch on the same
+    // parent arrives (as in a sync after a partition), and then a child built on that block
+    // alone. The child's parent must be known as it was given, not only merged into B's head.
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("a");
+    let repo_b = dir.path().join("b");
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::create_dir_all(&repo_b).unwrap();
+    let keys = keys();
+    make_genesis_with(&repo, &keys, 2);
+    let car = repo.join("genesis.car");
+    let open = |r: &Path| {
+        let disk = Arc::new(DiskStore::open(r.join("db")).unwrap());
+        ChainService::open(r, disk, Some(&car)).unwrap()
+    };
+    let mut a = open(&repo);
+    let mut b = open(&repo_b);
+    let miners = [miner_service(&repo, 0), miner_service(&repo, 1)];
+    let genesis = a.head().unwrap();
+    let (x, h1, height) = (1..50)
+        .find_map(|height| {
+            let x = miners[0].produce_on(&a, &genesis, height).unwrap()?;
+            let h1 = miners[1].produce_on(&a, &genesis, height).unwrap()?;
+            Some((x, h1, height))
+        })
+        .expect("both miners win an epoch on the genesis within 50");
+    assert!(a.accept(std::slice::from_ref(&x)).unwrap());
+    let only_x = a.head().unwrap();
+    let child = (height + 1..height + 50)
+        .find_map(|h| miners[0].produce_on(&a, &only_x, h).unwrap())
+        .expect("a child on X within 50 epochs");
+
+    assert!(b.accept(std::slice::from_ref(&h1)).unwrap());
+    b.accept(std::slice::from_ref(&x)).unwrap();
+    assert_eq!(
+        b.head().unwrap().blocks().len(),
+        2,
+        "X joins the head's tipset"
+    );
+    b.accept(std::slice::from_ref(&child))
+        .expect("the child's parent, X alone, is known");
+    assert!(
+        b.store()
+            .meta(only_x.key())
+            .unwrap()
+            .unwrap()
+            .executed
+            .is_some()
+    );
+}
+
+#[test]
 fn two_miners_share_tipsets_keep_their_power_and_a_heavier_fork_wins() {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path();

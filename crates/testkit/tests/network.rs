@@ -17,6 +17,16 @@ use flowcoin_types::{Address, TokenAmount};
 
 const GUARD: Duration = Duration::from_secs(120);
 
+/// The nodes' logs, shown when a test fails (`RUST_LOG` filters them; default `info`).
+fn logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_test_writer()
+        .try_init();
+}
+
 /// The balance of `address` at node `i`'s head (zero if it has no actor yet).
 async fn balance(net: &TestNetwork, i: usize, address: Address) -> anyhow::Result<TokenAmount> {
     net.with_chain(i, move |c| {
@@ -42,6 +52,7 @@ fn flw(n: u64) -> TokenAmount {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nodes_agree_gossip_messages_and_a_stopped_node_catches_up() {
+    logs();
     let mut net = TestNetwork::start(3, 2).await.unwrap();
     let first = net.wait_agree(4, GUARD).await.unwrap();
 
@@ -77,6 +88,7 @@ async fn nodes_agree_gossip_messages_and_a_stopped_node_catches_up() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_split_network_converges_on_the_heaviest_chain_and_keeps_both_sides_transfers() {
+    logs();
     let net = TestNetwork::start(4, 3).await.unwrap();
     net.wait_agree(3, GUARD).await.unwrap();
 
@@ -119,6 +131,7 @@ async fn a_split_network_converges_on_the_heaviest_chain_and_keeps_both_sides_tr
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peer_gossiping_invalid_blocks_is_disconnected_while_the_rest_go_on() {
+    logs();
     let net = TestNetwork::start(2, 1).await.unwrap();
     let head = net.wait_agree(2, GUARD).await.unwrap();
 
