@@ -2,9 +2,9 @@
 //!
 //! [`start`] runs `flowcoin-net`'s swarm and a driver task between it and the chain:
 //!
-//! - **hello**: every peer learns our genesis, head and weight when it connects (the dialer
-//!   sends, the listener answers); a peer on another genesis is banned (another network); a
-//!   heavier peer is synced from;
+//! - **hello**: every peer learns our genesis, head and weight when it connects (both sides
+//!   send theirs and answer the other's); a peer on another genesis is banned (another
+//!   network); a heavier peer is synced from;
 //! - **gossip**: blocks (`GossipBlock`: header and messages) and messages are checked before
 //!   they are forwarded: a valid block is accepted into the chain; a block whose parent is
 //!   unknown makes the node sync from the peer that sent it; a block or message breaking a
@@ -14,8 +14,9 @@
 //!   `flowcoin_chain::wire`);
 //! - **sync**: one worker thread runs [`sync_from`] against a peer through chain exchange,
 //!   one target at a time (a bounded queue; targets already known are skipped);
-//! - **announcements**: blocks the miner makes and messages local senders push are gossiped;
-//!   pinned roots are announced as DHT provider records.
+//! - **announcements**: blocks the miner makes, messages local senders push and messages of
+//!   a branch a reorganisation abandoned are gossiped; pinned roots are announced as DHT
+//!   provider records.
 //!
 //! Chain work runs on blocking threads (the chain is a `Mutex`), at most
 //! [`MAX_CONCURRENT_CHECKS`] gossip checks at once: beyond that, gossip is ignored (not
