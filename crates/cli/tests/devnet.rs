@@ -428,6 +428,33 @@ fn three_nodes_with_two_miners_agree_move_files_and_survive_a_killed_node() {
         );
     }
 
+    // An operator cuts node1 off node0 and lets it back (`net block` / `net unblock`).
+    let node0_repo = dir.join("node0");
+    let node1_id = json(&dir.join("node1"), &["net", "id", "--json"])["peer_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ok(&node0_repo, &["net", "block", &node1_id]);
+    let start = Instant::now();
+    loop {
+        let peers = json(&node0_repo, &["net", "peers", "--json"]);
+        if peers
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["peer_id"] != node1_id.as_str())
+        {
+            break;
+        }
+        assert!(
+            start.elapsed() < GROWTH_TIMEOUT,
+            "node1 still connected: {peers}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    ok(&node0_repo, &["net", "unblock", &node1_id]);
+    wait_agreement(&repo, &dir, 3, 3);
+
     // A file imported on node0 is fetched by CID on node2 (DHT, then bitswap).
     let file = common::write_vector(&tmp.path().join("file"), 7, 3 << 20);
     let node0 = dir.join("node0");
