@@ -26,10 +26,11 @@ pub fn parse_cid(text: &str) -> anyhow::Result<Cid> {
 
 /// Prints a JSON value on stdout.
 pub fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).context("encoding JSON")?
-    );
+    use std::io::Write as _;
+    let text = serde_json::to_string_pretty(value).context("encoding JSON")?;
+    // Not `println!`: a closed stdout (`… --json | head`) is an error main() ends quietly
+    // on, not a panic.
+    writeln!(std::io::stdout().lock(), "{text}")?;
     Ok(())
 }
 
