@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use flowcoin_dag::store::{Blockstore as _, DiskStore, PinInfo, PinKind, now_secs};
+use flowcoin_dag::store::{Blockstore as _, DiskStore, PinInfo, PinKind, StoreError, now_secs};
 use flowcoin_dag::unixfs::{CidVersion, EntryKind, Exporter, ImportOptions, import_path};
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::types::ErrorObjectOwned;
@@ -143,6 +143,60 @@ fn import_options(p: &ImportParams) -> RpcResult<ImportOptions> {
     Ok(opts)
 }
 
+/// Bytes an import writes per store transaction: the store has one writer, and the chain
+/// must not wait for a whole large import to write its blocks.
+const IMPORT_COMMIT_BYTES: u64 = 16 << 20;
+
+/// A block sink over the store that commits every [`IMPORT_COMMIT_BYTES`]. Blocks of an
+/// import that fails or is killed halfway stay unpinned (garbage collection removes them);
+/// the root is pinned in the last transaction.
+struct CommittingSink<'a> {
+    disk: &'a DiskStore,
+    batch: Option<flowcoin_dag::store::ImportBatch<'a>>,
+    bytes: u64,
+}
+
+impl<'a> CommittingSink<'a> {
+    fn batch(&mut self) -> Result<&mut flowcoin_dag::store::ImportBatch<'a>, StoreError> {
+        if self.bytes >= IMPORT_COMMIT_BYTES
+            && let Some(full) = self.batch.take()
+        {
+            full.commit()?;
+            self.bytes = 0;
+        }
+        match &mut self.batch {
+            Some(batch) => Ok(batch),
+            slot => Ok(slot.insert(self.disk.batch()?)),
+        }
+    }
+
+    /// The open transaction (for the pin), the others committed.
+    fn finish(mut self) -> Result<flowcoin_dag::store::ImportBatch<'a>, StoreError> {
+        match self.batch.take() {
+            Some(batch) => Ok(batch),
+            None => self.disk.batch(),
+        }
+    }
+}
+
+impl flowcoin_dag::store::BlockSink for CommittingSink<'_> {
+    fn put(&mut self, cid: &cid::Cid, data: &[u8]) -> Result<(), StoreError> {
+        self.bytes = self.bytes.saturating_add(data.len() as u64);
+        self.batch()?.put(cid, data)
+    }
+
+    fn put_parts(
+        &mut self,
+        cid: &cid::Cid,
+        parts: &[&[u8]],
+        links: Option<&[cid::Cid]>,
+    ) -> Result<(), StoreError> {
+        let len = parts.iter().map(|p| p.len() as u64).sum::<u64>();
+        self.bytes = self.bytes.saturating_add(len);
+        self.batch()?.put_parts(cid, parts, links)
+    }
+}
+
 /// Imports `path` (on the node's machine) into the node's store, pins it and announces it.
 pub(crate) async fn import(
     state: &NodeState,
@@ -159,9 +213,14 @@ pub(crate) async fn import(
     let opts = import_options(&params)?;
     let disk = disk(state)?;
     let entry = tokio::task::spawn_blocking(move || -> RpcResult<_> {
-        let mut batch = disk.batch().map_err(internal)?;
-        let entry = import_path(&path, &opts, &mut batch, &mut |_| {})
+        let mut sink = CommittingSink {
+            disk: &disk,
+            batch: None,
+            bytes: 0,
+        };
+        let entry = import_path(&path, &opts, &mut sink, &mut |_| {})
             .map_err(|e| invalid(format!("importing {}: {e}", path.display())))?;
+        let mut batch = sink.finish().map_err(internal)?;
         let kind = match entry.kind {
             EntryKind::File => PinKind::File,
             EntryKind::Directory => PinKind::Directory,
