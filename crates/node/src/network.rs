@@ -442,7 +442,13 @@ struct NetPeer<'a> {
     peer: PeerId,
     head: (TipsetKey, u64),
     cache: std::cell::RefCell<HashMap<TipsetKey, TipsetBlocks>>,
+    /// Bytes of answers received so far (a sync holds what it fetched until it meets the
+    /// chain, so this bounds its memory).
+    received: std::cell::Cell<usize>,
 }
+
+/// Most bytes of chain-exchange answers one sync takes before it meets our chain.
+pub const MAX_SYNC_BYTES: usize = 1 << 30;
 
 impl ChainSource for NetPeer<'_> {
     fn head(&self) -> Result<(TipsetKey, u64), String> {
@@ -462,6 +468,13 @@ impl ChainSource for NetPeer<'_> {
             .handle
             .blocking_chain_request(self.peer, request)
             .map_err(|e| e.to_string())?;
+        let received = self.received.get().saturating_add(bytes.len());
+        if received > MAX_SYNC_BYTES {
+            return Err(format!(
+                "the peer sent more than {MAX_SYNC_BYTES} bytes of chain without meeting ours"
+            ));
+        }
+        self.received.set(received);
         let XchgResponse(tipsets) =
             XchgResponse::decode(&bytes).map_err(|e| format!("malformed answer: {e}"))?;
         let mut cache = self.cache.borrow_mut();
@@ -501,6 +514,7 @@ fn sync_worker(
             peer: target.peer,
             head: (target.key, target.height),
             cache: std::cell::RefCell::new(HashMap::new()),
+            received: std::cell::Cell::new(0),
         };
         match sync_from(chain, &peer, SYNC_WINDOW) {
             Ok(report) => tracing::info!(
