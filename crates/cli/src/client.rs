@@ -5,11 +5,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
-use flowcoin_dag::store::{DiskStore, NullSink, PinInfo, PinKind, now_secs};
+use flowcoin_dag::store::{DiskStore, NullSink, PinKind};
 use flowcoin_dag::unixfs::{
-    CidVersion, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_LINKS, Entry, EntryKind, Exporter, ImportOptions,
-    content_size, import_path,
+    CidVersion, DEFAULT_CHUNK_SIZE, DEFAULT_MAX_LINKS, Exporter, ImportOptions, content_size,
+    import_path,
 };
+use flowcoin_node::rpc::ImportInfo;
 use serde_json::json;
 
 use crate::repo::Repo;
@@ -299,27 +300,7 @@ fn import_via_daemon(repo: &Repo, args: &ImportArgs, opts: &ImportOptions) -> an
         LONG_CALL,
     )?;
     let info = api.call(|c| c.client_import(path.display().to_string(), Some(params)))?;
-    if args.json {
-        return print_json(&json!({
-            "root": info.root,
-            "size": info.size,
-            "dag_size": info.dag_size,
-            "kind": info.kind,
-            "name": args.path.display().to_string(),
-            "pinned": true,
-        }));
-    }
-    if args.quiet {
-        println!("{}", info.root);
-    } else {
-        println!(
-            "added {} {} ({})",
-            info.root,
-            args.path.display(),
-            human_bytes(info.size)
-        );
-    }
-    Ok(())
+    report_import(args, &info, true)
 }
 
 fn import(repo: &Repo, args: &ImportArgs) -> anyhow::Result<()> {
@@ -338,71 +319,38 @@ fn import(repo: &Repo, args: &ImportArgs) -> anyhow::Result<()> {
         let store = repo.store()?;
         let mut batch = store.batch()?;
         let entry = import_path(path, &opts, &mut batch, &mut on_bytes)?;
-        let name = display_name(path, &opts);
-        batch.pin(entry.cid, pin_info(&entry, name));
+        batch.pin(entry.cid, entry.pin_info(path, &opts));
         bar.set_message("syncing");
         batch.commit()?;
         entry
     };
     bar.finish_and_clear();
-    report_import(args, path, &entry)
+    report_import(args, &ImportInfo::of(&entry), !args.only_hash)
 }
 
-fn display_name(path: &Path, opts: &ImportOptions) -> String {
-    if opts.wrap {
-        return String::new();
-    }
-    path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    )
-}
-
-fn pin_info(entry: &Entry, name: String) -> PinInfo {
-    let kind = match entry.kind {
-        EntryKind::File => PinKind::File,
-        EntryKind::Directory => PinKind::Directory,
-        EntryKind::Symlink => PinKind::Symlink,
-    };
-    PinInfo {
-        name,
-        kind,
-        size: entry.size,
-        dag_size: entry.tsize,
-        created: now_secs(),
-    }
-}
-
-fn report_import(args: &ImportArgs, path: &Path, entry: &Entry) -> anyhow::Result<()> {
+/// Prints what an import made, here or in the daemon.
+fn report_import(args: &ImportArgs, info: &ImportInfo, pinned: bool) -> anyhow::Result<()> {
     if args.json {
         return print_json(&json!({
-            "root": entry.cid.to_string(),
-            "size": entry.size,
-            "dag_size": entry.tsize,
-            "kind": kind_name(entry.kind),
-            "name": path.display().to_string(),
-            "pinned": !args.only_hash,
+            "root": info.root,
+            "size": info.size,
+            "dag_size": info.dag_size,
+            "kind": info.kind,
+            "name": args.path.display().to_string(),
+            "pinned": pinned,
         }));
     }
     if args.quiet {
-        println!("{}", entry.cid);
+        println!("{}", info.root);
     } else {
         println!(
             "added {} {} ({})",
-            entry.cid,
-            path.display(),
-            human_bytes(entry.size)
+            info.root,
+            args.path.display(),
+            human_bytes(info.size)
         );
     }
     Ok(())
-}
-
-fn kind_name(kind: EntryKind) -> &'static str {
-    match kind {
-        EntryKind::File => "file",
-        EntryKind::Directory => "directory",
-        EntryKind::Symlink => "symlink",
-    }
 }
 
 fn pin_kind_name(kind: PinKind) -> &'static str {

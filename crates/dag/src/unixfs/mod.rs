@@ -29,7 +29,7 @@ pub use path::{ImportProgress, content_size, import_path};
 use cid::Cid;
 
 use crate::hash::DAG_PB;
-use crate::store::{BlockSink, StoreError};
+use crate::store::{BlockSink, PinInfo, PinKind, StoreError, now_secs};
 
 /// What an import produced: the root of a file, directory or symlink DAG.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +53,45 @@ pub enum EntryKind {
     Directory,
     /// A symbolic link.
     Symlink,
+}
+
+impl EntryKind {
+    /// Its name in command and API output: `file`, `directory` or `symlink`.
+    pub fn name(self) -> &'static str {
+        match self {
+            EntryKind::File => "file",
+            EntryKind::Directory => "directory",
+            EntryKind::Symlink => "symlink",
+        }
+    }
+}
+
+impl Entry {
+    /// The pin recording this root, imported from `path` with `opts`: named after the path's
+    /// last component (the whole path when it has none), or unnamed when `opts.wrap` put it
+    /// in a directory that names it.
+    pub fn pin_info(&self, path: &std::path::Path, opts: &ImportOptions) -> PinInfo {
+        let name = if opts.wrap {
+            String::new()
+        } else {
+            path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            )
+        };
+        let kind = match self.kind {
+            EntryKind::File => PinKind::File,
+            EntryKind::Directory => PinKind::Directory,
+            EntryKind::Symlink => PinKind::Symlink,
+        };
+        PinInfo {
+            name,
+            kind,
+            size: self.size,
+            dag_size: self.tsize,
+            created: now_secs(),
+        }
+    }
 }
 
 /// Why an import failed.
@@ -131,5 +170,38 @@ pub(crate) fn pb_cid_of(opts: &ImportOptions, digest: multihash::Multihash<64>) 
         // validate() guarantees sha2-256 with v0, so new_v0 cannot fail; fall back to v1.
         CidVersion::V0 => Cid::new_v0(digest).unwrap_or_else(|_| Cid::new_v1(DAG_PB, digest)),
         CidVersion::V1 => Cid::new_v1(DAG_PB, digest),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::{HashFn, RAW};
+
+    #[test]
+    fn an_entry_is_pinned_under_its_file_name_or_unnamed_when_wrapped() {
+        let entry = Entry {
+            cid: Cid::new_v1(RAW, HashFn::Sha2_256.digest(b"x")),
+            tsize: 20,
+            size: 10,
+            kind: EntryKind::Directory,
+        };
+        let opts = ImportOptions::default();
+        let pin = entry.pin_info(std::path::Path::new("/data/photos"), &opts);
+        assert_eq!(pin.name, "photos");
+        assert_eq!(pin.kind, PinKind::Directory);
+        assert_eq!((pin.size, pin.dag_size), (10, 20));
+        assert_eq!(entry.pin_info(std::path::Path::new("/"), &opts).name, "/");
+        let wrapped = ImportOptions {
+            wrap: true,
+            ..ImportOptions::default()
+        };
+        assert_eq!(
+            entry
+                .pin_info(std::path::Path::new("/data/photos"), &wrapped)
+                .name,
+            ""
+        );
+        assert_eq!(EntryKind::Symlink.name(), "symlink");
     }
 }

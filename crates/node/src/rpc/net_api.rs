@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use flowcoin_dag::store::{Blockstore as _, DiskStore, PinInfo, PinKind, StoreError, now_secs};
-use flowcoin_dag::unixfs::{CidVersion, EntryKind, Exporter, ImportOptions, import_path};
+use flowcoin_dag::store::{Blockstore as _, DiskStore, StoreError};
+use flowcoin_dag::unixfs::{CidVersion, Exporter, ImportOptions, import_path};
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::types::ErrorObjectOwned;
 use serde::{Deserialize, Serialize};
@@ -60,6 +60,18 @@ pub struct ImportInfo {
     pub dag_size: u64,
     /// `file`, `directory` or `symlink`.
     pub kind: String,
+}
+
+impl ImportInfo {
+    /// What an import made.
+    pub fn of(entry: &flowcoin_dag::unixfs::Entry) -> Self {
+        Self {
+            root: entry.cid.to_string(),
+            size: entry.size,
+            dag_size: entry.tsize,
+            kind: entry.kind.name().into(),
+        }
+    }
 }
 
 pub(crate) fn net(state: &NodeState) -> RpcResult<&Network> {
@@ -221,25 +233,7 @@ pub(crate) async fn import(
         let entry = import_path(&path, &opts, &mut sink, &mut |_| {})
             .map_err(|e| invalid(format!("importing {}: {e}", path.display())))?;
         let mut batch = sink.finish().map_err(internal)?;
-        let kind = match entry.kind {
-            EntryKind::File => PinKind::File,
-            EntryKind::Directory => PinKind::Directory,
-            EntryKind::Symlink => PinKind::Symlink,
-        };
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        batch.pin(
-            entry.cid,
-            PinInfo {
-                name,
-                kind,
-                size: entry.size,
-                dag_size: entry.tsize,
-                created: now_secs(),
-            },
-        );
+        batch.pin(entry.cid, entry.pin_info(&path, &opts));
         batch.commit().map_err(internal)?;
         Ok(entry)
     })
@@ -248,17 +242,7 @@ pub(crate) async fn import(
     if let Some(net) = state.net() {
         let _ = net.handle.provide(entry.cid).await;
     }
-    Ok(ImportInfo {
-        root: entry.cid.to_string(),
-        size: entry.size,
-        dag_size: entry.tsize,
-        kind: match entry.kind {
-            EntryKind::File => "file",
-            EntryKind::Directory => "directory",
-            EntryKind::Symlink => "symlink",
-        }
-        .into(),
-    })
+    Ok(ImportInfo::of(&entry))
 }
 
 /// Fetches the DAG under `target` (`CID` or `CID/path`; from the store, or from the network:
