@@ -79,8 +79,9 @@ fn helia_and_a_flowcoin_node_exchange_files_over_bitswap() {
         .to_owned();
     assert!(addr.contains("/p2p/"), "{id}");
 
-    // Helia fetches a file imported into the node (several 1 MiB leaves under a root).
-    let ours = write_vector(&tmp.path().join("ours"), 3, (3 << 20) + 12_345);
+    // Helia fetches a file imported into the node: 20 MiB, 1 MiB leaves, so the node's
+    // answers span many 4 MiB-bounded messages (Helia refuses larger ones).
+    let ours = write_vector(&tmp.path().join("ours"), 3, (20 << 20) + 12_345);
     let cid = ok(
         &node,
         &["client", "import", s(&ours), "--cid-version", "1", "-q"],
@@ -103,7 +104,7 @@ fn helia_and_a_flowcoin_node_exchange_files_over_bitswap() {
     );
 
     // The node fetches a file Helia added (Helia's own DAG layout and CID).
-    let theirs = write_vector(&tmp.path().join("theirs"), 4, (2 << 20) + 777);
+    let theirs = write_vector(&tmp.path().join("theirs"), 4, (12 << 20) + 777);
     let mut helia = Helia(
         Command::new("node")
             .arg(&peer)

@@ -22,10 +22,10 @@
 //! ([`NetHandle::report`]); a peer that sends invalid blocks, messages or data is scored down
 //! ([`scores`]) and, at the ban score, disconnected and refused for a while.
 
+pub mod bitswap;
 mod codec;
 pub mod scores;
 mod service;
-mod store;
 
 use std::path::Path;
 use std::time::Duration;
@@ -37,7 +37,6 @@ use tokio::sync::{mpsc, oneshot};
 
 pub use scores::Misbehaviour;
 pub use service::spawn;
-pub use store::BitswapStore;
 
 /// Connection and payload bounds.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -131,9 +130,6 @@ pub enum NetError {
         /// Why.
         reason: String,
     },
-    /// A fetched block does not match its CID.
-    #[error("block {0} does not match its CID: {1}")]
-    Mismatch(cid::Cid, String),
     /// No connected peer had the block in time.
     #[error("block {0} not found on the network in time")]
     BlockTimeout(cid::Cid),
@@ -259,11 +255,6 @@ pub(crate) enum Command {
     Unblock(PeerId),
     Peers(oneshot::Sender<Vec<PeerInfo>>),
     Addrs(oneshot::Sender<AddrInfo>),
-    GetBlock {
-        cid: cid::Cid,
-        timeout: Duration,
-        reply: oneshot::Sender<Result<Vec<u8>, NetError>>,
-    },
     Provide(cid::Cid),
     FindProviders(cid::Cid, oneshot::Sender<Vec<PeerId>>),
     Shutdown,
@@ -274,6 +265,7 @@ pub(crate) enum Command {
 #[derive(Debug, Clone)]
 pub struct NetHandle {
     commands: mpsc::Sender<Command>,
+    bitswap: mpsc::Sender<bitswap::Input>,
     local_peer_id: PeerId,
 }
 
@@ -439,27 +431,26 @@ impl NetHandle {
         self.ask(Command::Addrs).await
     }
 
-    /// Fetches one block over bitswap from the connected peers. The bytes are checked against
-    /// `cid` before they are returned; nothing is stored.
+    /// Fetches one block over bitswap from the connected peers (and those that connect
+    /// before `timeout`). The bytes are the block `cid` names: bitswap hashes every block it
+    /// receives and files it under the CID of that hash. Nothing is stored.
     ///
     /// # Errors
     /// [`NetError::BlockTimeout`], [`NetError::Busy`], [`NetError::Stopped`].
     pub async fn get_block(&self, cid: cid::Cid, timeout: Duration) -> Result<Vec<u8>, NetError> {
-        let data = self
-            .ask(|reply| Command::GetBlock {
+        let (reply, answer) = oneshot::channel();
+        let deadline = std::time::Instant::now()
+            .checked_add(timeout)
+            .unwrap_or_else(std::time::Instant::now);
+        self.bitswap
+            .send(bitswap::Input::Get {
                 cid,
-                timeout,
+                deadline,
                 reply,
             })
-            .await??;
-        // beetswap checked the hash; check again with our own code before anyone stores the
-        // bytes, on a blocking thread (hashing a MiB must not hold up the swarm or the runtime).
-        tokio::task::spawn_blocking(move || match flowcoin_dag::hash::verify(&cid, &data) {
-            Ok(()) => Ok(data),
-            Err(e) => Err(NetError::Mismatch(cid, e.to_string())),
-        })
-        .await
-        .map_err(|_| NetError::Stopped)?
+            .await
+            .map_err(|_| NetError::Stopped)?;
+        answer.await.map_err(|_| NetError::Stopped)?
     }
 
     /// Announces in the DHT that this node provides `cid`.

@@ -18,7 +18,6 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::codec::BoundedBytes;
 use crate::scores::Scores;
-use crate::store::BitswapStore;
 use crate::{
     AddrInfo, Command, GossipId, InboundId, Misbehaviour, NetConfig, NetError, NetEvent, NetHandle,
     PeerInfo, Topic, Verdict,
@@ -57,7 +56,7 @@ struct Behaviour {
     gossip: gossipsub::Behaviour,
     hello: request_response::Behaviour<BoundedBytes>,
     xchg: request_response::Behaviour<BoundedBytes>,
-    bitswap: beetswap::Behaviour<64, BitswapStore>,
+    stream: libp2p_stream::Behaviour,
 }
 
 fn protocol(text: String) -> Result<StreamProtocol, NetError> {
@@ -67,7 +66,6 @@ fn protocol(text: String) -> Result<StreamProtocol, NetError> {
 fn build_behaviour(
     config: &NetConfig,
     key: &libp2p::identity::Keypair,
-    store: Arc<BitswapStore>,
 ) -> Result<Behaviour, NetError> {
     let net = &config.network;
     let limits = &config.limits;
@@ -155,7 +153,7 @@ fn build_behaviour(
         gossip,
         hello,
         xchg,
-        bitswap: beetswap::Behaviour::new(store),
+        stream: libp2p_stream::Behaviour::new(),
     })
 }
 
@@ -165,6 +163,25 @@ fn topic_of(network: &str, topic: Topic) -> gossipsub::IdentTopic {
         Topic::Messages => "msgs",
     };
     gossipsub::IdentTopic::new(format!("/flowcoin/{network}/{name}"))
+}
+
+/// Yamux with a fixed 256 KiB receive window per stream.
+///
+/// libp2p-yamux 0.47's default (yamux 0.13) grows a busy stream's window past 1 MiB but
+/// refuses any frame over 1 MiB and closes the whole connection; go and js peers send frames
+/// as large as the window, so a Helia or Kubo peer sending a few MiB of blocks got us to drop
+/// the connection ("frame body is too large (2097140)"). The fixed window (yamux 0.12 inside
+/// the same crate, chosen through the only setter that selects it) keeps every frame a peer
+/// may send at 256 KiB. Recorded in docs/ARCHITECTURE.md.
+const YAMUX_WINDOW: u32 = 1 << 20;
+
+fn yamux_config() -> yamux::Config {
+    let mut config = yamux::Config::default();
+    #[allow(deprecated)]
+    config
+        .set_receive_window_size(YAMUX_WINDOW)
+        .set_max_buffer_size(YAMUX_WINDOW as usize + (64 << 10));
+    config
 }
 
 /// Starts the network: listens, dials the bootstrap peers, and runs until every
@@ -179,19 +196,18 @@ pub fn spawn(
     config: &NetConfig,
     store: Arc<dyn flowcoin_dag::store::Blockstore + Send + Sync>,
 ) -> Result<(NetHandle, mpsc::Receiver<NetEvent>), NetError> {
-    let store = Arc::new(BitswapStore::new(store));
     let mut behaviour_error = None;
     let mut swarm = libp2p::SwarmBuilder::with_existing_identity(config.keypair.clone())
         .with_tokio()
         .with_tcp(
             tcp::Config::default().nodelay(true),
             noise::Config::new,
-            yamux::Config::default,
+            yamux_config,
         )
         .map_err(|e| NetError::Build(e.to_string()))?
         .with_dns()
         .map_err(|e| NetError::Build(e.to_string()))?
-        .with_behaviour(|key| match build_behaviour(config, key, store) {
+        .with_behaviour(|key| match build_behaviour(config, key) {
             Ok(b) => Ok(b),
             Err(e) => {
                 let text = e.to_string();
@@ -217,6 +233,12 @@ pub fn spawn(
     }
     let local_peer_id = *swarm.local_peer_id();
     let (commands_tx, commands) = mpsc::channel(COMMAND_QUEUE);
+    let bitswap = crate::bitswap::spawn(
+        swarm.behaviour().stream.new_control(),
+        store,
+        commands_tx.downgrade(),
+        config.limits.max_outbound_requests,
+    )?;
     let (events, events_rx) = mpsc::channel(EVENT_QUEUE);
     let mut service = Service {
         topics: [
@@ -232,7 +254,7 @@ pub fn spawn(
         pending_xchg: HashMap::new(),
         inbound: HashMap::new(),
         next_inbound: 0,
-        block_queries: HashMap::new(),
+        bitswap: bitswap.clone(),
         provider_queries: HashMap::new(),
         scores: Scores::default(),
         operator_blocked: HashSet::new(),
@@ -247,6 +269,7 @@ pub fn spawn(
     Ok((
         NetHandle {
             commands: commands_tx,
+            bitswap,
             local_peer_id,
         },
         events_rx,
@@ -255,12 +278,6 @@ pub fn spawn(
 
 /// Where an answer goes.
 type Reply<T> = oneshot::Sender<Result<T, NetError>>;
-
-struct BlockQuery {
-    cid: cid::Cid,
-    reply: Reply<Vec<u8>>,
-    deadline: Instant,
-}
 
 struct ProviderQuery {
     reply: oneshot::Sender<Vec<PeerId>>,
@@ -280,7 +297,8 @@ struct Service {
     pending_xchg: HashMap<OutboundRequestId, (PeerId, Reply<Vec<u8>>)>,
     inbound: HashMap<u64, (ResponseChannel<Vec<u8>>, Instant)>,
     next_inbound: u64,
-    block_queries: HashMap<beetswap::QueryId, BlockQuery>,
+    /// Bitswap's engine (told of connections).
+    bitswap: mpsc::Sender<crate::bitswap::Input>,
     provider_queries: HashMap<kad::QueryId, ProviderQuery>,
     scores: Scores,
     operator_blocked: HashSet<PeerId>,
@@ -305,7 +323,14 @@ impl Service {
                 _ = tick.tick() => self.housekeeping(Instant::now()),
             }
         }
+        let _ = self.bitswap.send(crate::bitswap::Input::Shutdown).await;
         tracing::debug!("network stopped");
+    }
+
+    fn tell_bitswap(&self, input: crate::bitswap::Input) {
+        if let Err(e) = self.bitswap.try_send(input) {
+            tracing::warn!("bitswap is behind: connection event dropped ({e})");
+        }
     }
 
     fn emit(&self, event: NetEvent) -> bool {
@@ -350,18 +375,6 @@ impl Service {
             if !self.operator_blocked.contains(&peer) {
                 self.swarm.behaviour_mut().blocked.unblock_peer(peer);
                 tracing::info!(%peer, "ban ended");
-            }
-        }
-        let expired: Vec<beetswap::QueryId> = self
-            .block_queries
-            .iter()
-            .filter(|(_, q)| q.deadline <= now)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in expired {
-            if let Some(q) = self.block_queries.remove(&id) {
-                self.swarm.behaviour_mut().bitswap.cancel(id);
-                let _ = q.reply.send(Err(NetError::BlockTimeout(q.cid)));
             }
         }
         let stale = now.checked_sub(REQUEST_TIMEOUT * 2);
@@ -478,28 +491,6 @@ impl Service {
                     addrs: self.listen_addrs.iter().map(ToString::to_string).collect(),
                 });
             }
-            Command::GetBlock {
-                cid,
-                timeout,
-                reply,
-            } => {
-                if self.block_queries.len() >= self.limits.max_outbound_requests {
-                    let _ = reply.send(Err(NetError::Busy(self.block_queries.len())));
-                    return;
-                }
-                let id = self.swarm.behaviour_mut().bitswap.get(&cid);
-                let deadline = Instant::now()
-                    .checked_add(timeout)
-                    .unwrap_or_else(Instant::now);
-                self.block_queries.insert(
-                    id,
-                    BlockQuery {
-                        cid,
-                        reply,
-                        deadline,
-                    },
-                );
-            }
             Command::Provide(cid) => {
                 let key = kad::RecordKey::new(&cid.hash().to_bytes());
                 if let Err(e) = self.swarm.behaviour_mut().kad.start_providing(key) {
@@ -573,6 +564,7 @@ impl Service {
                             .hello
                             .send_request(&peer_id, hello);
                     }
+                    self.tell_bitswap(crate::bitswap::Input::Connected(peer_id));
                     self.emit(NetEvent::Connected(peer_id));
                     if self.connections.len() == 1 {
                         let _ = self.swarm.behaviour_mut().kad.bootstrap();
@@ -583,8 +575,12 @@ impl Service {
                 peer_id,
                 connection_id,
                 num_established,
+                cause,
                 ..
             } => {
+                if let Some(cause) = cause {
+                    tracing::debug!(peer = %peer_id, %cause, "connection closed");
+                }
                 if let Some(conns) = self.connections.get_mut(&peer_id) {
                     conns.retain(|(id, _)| *id != connection_id);
                 }
@@ -592,6 +588,7 @@ impl Service {
                     self.connections.remove(&peer_id);
                     self.agents.remove(&peer_id);
                     tracing::debug!(peer = %peer_id, "disconnected");
+                    self.tell_bitswap(crate::bitswap::Input::Disconnected(peer_id));
                     self.emit(NetEvent::Disconnected(peer_id));
                 }
             }
@@ -719,20 +716,6 @@ impl Service {
                     let _ = reply.send(Err(NetError::Request {
                         peer,
                         reason: error.to_string(),
-                    }));
-                }
-            }
-            BehaviourEvent::Bitswap(beetswap::Event::GetQueryResponse { query_id, data }) => {
-                if let Some(q) = self.block_queries.remove(&query_id) {
-                    // Checked again against the CID by `NetHandle::get_block`, off this task.
-                    let _ = q.reply.send(Ok(data));
-                }
-            }
-            BehaviourEvent::Bitswap(beetswap::Event::GetQueryError { query_id, error }) => {
-                if let Some(q) = self.block_queries.remove(&query_id) {
-                    let _ = q.reply.send(Err(NetError::Request {
-                        peer: *self.swarm.local_peer_id(),
-                        reason: format!("bitswap: {error}"),
                     }));
                 }
             }

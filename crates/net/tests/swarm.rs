@@ -3,70 +3,14 @@
 //!
 //! Waits are bounded by `within` (a guard against hanging, not a timing assertion).
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use cid::Cid;
 use flowcoin_dag::hash::{HashFn, RAW};
-use flowcoin_dag::store::MemoryBlockstore;
-use flowcoin_net::{
-    Keypair, Misbehaviour, Multiaddr, NetConfig, NetEvent, NetHandle, PeerId, Topic, Verdict,
-};
-use tokio::sync::mpsc::Receiver;
+use flowcoin_net::{Misbehaviour, Multiaddr, NetEvent, PeerId, Topic, Verdict};
 
-const GUARD: Duration = Duration::from_secs(60);
-
-struct Peer {
-    handle: NetHandle,
-    events: Receiver<NetEvent>,
-    addr: Multiaddr,
-    store: Arc<MemoryBlockstore>,
-}
-
-async fn within<T>(what: &str, f: impl Future<Output = T>) -> T {
-    tokio::time::timeout(GUARD, f)
-        .await
-        .unwrap_or_else(|_| panic!("{what}: nothing after {GUARD:?}"))
-}
-
-async fn start(bootstrap: Vec<Multiaddr>) -> Peer {
-    let mut config = NetConfig::new("testnet", Keypair::generate_ed25519());
-    config.listen = vec!["/ip4/127.0.0.1/tcp/0".parse().unwrap()];
-    config.bootstrap = bootstrap;
-    let store = Arc::new(MemoryBlockstore::new());
-    let (handle, mut events) = flowcoin_net::spawn(&config, store.clone()).unwrap();
-    let addr = within("listening", async {
-        loop {
-            if let Some(NetEvent::Listening(a)) = events.recv().await {
-                return a;
-            }
-        }
-    })
-    .await;
-    Peer {
-        handle,
-        events,
-        addr,
-        store,
-    }
-}
-
-/// Waits for the first event `pick` accepts, dropping the others.
-async fn wait_for<T>(
-    peer: &mut Peer,
-    what: &str,
-    mut pick: impl FnMut(NetEvent) -> Option<T>,
-) -> T {
-    within(what, async {
-        loop {
-            let event = peer.events.recv().await.expect("network stopped");
-            if let Some(t) = pick(event) {
-                return t;
-            }
-        }
-    })
-    .await
-}
+mod common;
+use common::{GUARD, start, wait_for, within};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_exchange_hellos_gossip_chain_data_and_blocks() {
