@@ -268,7 +268,12 @@ pub struct ChainService {
     gas: GasSchedule,
     weigher: EcWeigher,
     announce: Option<Announcer>,
+    /// Messages local senders pushed, oldest first, republished while they are pending.
+    local: std::collections::VecDeque<Cid>,
 }
+
+/// Most local messages remembered for republishing.
+const MAX_LOCAL_MESSAGES: usize = 4096;
 
 /// Tells the network about a message this node's pool took from a local sender.
 pub type Announcer = Box<dyn Fn(&SignedMessage) + Send>;
@@ -378,6 +383,7 @@ impl ChainService {
             gas,
             weigher,
             announce: None,
+            local: std::collections::VecDeque::new(),
         })
     }
 
@@ -434,12 +440,37 @@ impl ChainService {
     pub fn push_message(&mut self, message: SignedMessage) -> Result<Added, AddError> {
         let copy = self.announce.is_some().then(|| message.clone());
         let added = self.mpool.add(message)?;
+        if let Added::Pending { cid, .. } = &added {
+            if self.local.len() >= MAX_LOCAL_MESSAGES {
+                self.local.pop_front();
+            }
+            self.local.push_back(*cid);
+        }
         if let (Added::Pending { .. }, Some(announce), Some(message)) =
             (&added, &self.announce, copy)
         {
             announce(&message);
         }
         Ok(added)
+    }
+
+    /// Announces again the messages local senders pushed that are still pending (a peer that
+    /// was not connected, or dropped the gossip, gets them now); forgets the rest. Returns how
+    /// many were announced.
+    pub fn republish(&mut self) -> usize {
+        let mpool = &self.mpool;
+        self.local.retain(|cid| mpool.contains(cid));
+        let Some(announce) = &self.announce else {
+            return 0;
+        };
+        let mut announced = 0;
+        for cid in &self.local {
+            if let Some(message) = self.mpool.get(cid) {
+                announce(message);
+                announced += 1;
+            }
+        }
+        announced
     }
 
     /// Adds a message a peer gossiped to the pool (not announced again: gossip forwards it).

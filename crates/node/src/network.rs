@@ -143,9 +143,36 @@ pub fn start(
         listening: Vec::new(),
         last_hello: None,
     };
+    tokio::spawn(republish(Arc::clone(&driver.chain)));
     tokio::spawn(driver.run(events));
     tokio::spawn(announce_pins(disk, handle));
     Ok(network)
+}
+
+/// How often pending local messages are gossiped again: longer than gossipsub remembers a
+/// message (120 s), so peers take the repeat.
+pub const REPUBLISH: Duration = Duration::from_secs(180);
+
+/// Republishes pending local messages every [`REPUBLISH`] until the chain is dropped.
+async fn republish(chain: Arc<Mutex<ChainService>>) {
+    let chain = Arc::downgrade(&chain);
+    let mut tick = tokio::time::interval(REPUBLISH);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let Some(chain) = chain.upgrade() else {
+            return;
+        };
+        // The chain lock may be held by a sync step: wait for it off the runtime.
+        let count = tokio::task::spawn_blocking(move || {
+            chain.lock().map(|mut c| c.republish()).unwrap_or(0)
+        })
+        .await
+        .unwrap_or(0);
+        if count > 0 {
+            tracing::debug!(count, "pending local messages republished");
+        }
+    }
 }
 
 /// Announces every pinned DAG root (not the chain's own pins).

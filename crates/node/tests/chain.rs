@@ -8,6 +8,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use cid::Cid;
 use flowcoin_chain::genesis::{self, GenesisTemplate};
 use flowcoin_crypto::SecretKey;
 use flowcoin_crypto::message::sign_message;
@@ -170,13 +171,46 @@ fn a_single_miner_devnet_makes_blocks_keeps_its_power_and_moves_flw() {
         gas_premium: TokenAmount::from_atto(1_000),
         ..Message::default()
     };
-    service
+    let announced: Arc<std::sync::Mutex<Vec<Cid>>> = Arc::default();
+    let sink = Arc::clone(&announced);
+    service.set_announcer(Box::new(move |m| {
+        sink.lock().unwrap().push(m.cid().unwrap())
+    }));
+    let added = service
         .push_message(sign_message(&keys.owner, &transfer).unwrap())
         .unwrap();
+    let flowcoin_chain::mpool::Added::Pending {
+        cid: transfer_cid, ..
+    } = added
+    else {
+        panic!("the transfer is not pending: {added:?}");
+    };
+    let times = |cid: Cid| {
+        announced
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|c| **c == cid)
+            .count()
+    };
+    assert_eq!(times(transfer_cid), 1, "a local message is announced");
+    // While pending it is republished; once in a block, no longer.
+    assert!(service.republish() >= 1);
+    assert_eq!(
+        times(transfer_cid),
+        2,
+        "a pending local message is republished"
+    );
     // And a pledged committed-capacity sector: sealed, pre-committed, proven.
     miner.pledge();
     let from = head.height() + 1;
     mine(&mut service, &mut miner, from, from + 10);
+    service.republish();
+    assert_eq!(
+        times(transfer_cid),
+        2,
+        "an included message is not republished"
+    );
     let executed = service.head_executed().unwrap();
     let tree = StateTree::load(service.store().blocks().disk(), &executed.state_root).unwrap();
     let bob_id = tree
