@@ -83,7 +83,26 @@ enum Command {
     Net(net_cmd::NetCommand),
 }
 
+/// `println!` panics when stdout is a pipe whose reader has gone (`flowcoin … | head`). Like
+/// other Unix tools, a command whose output nobody reads any more ends quietly instead.
+fn end_quietly_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("os error 32") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    end_quietly_on_closed_stdout();
     let cli = Cli::parse();
     let repo = repo::Repo::new(cli.repo);
     let result = match cli.command {

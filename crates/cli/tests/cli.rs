@@ -478,3 +478,24 @@ fn read_commands_do_not_create_a_repository() {
     }
     assert!(!repo.exists());
 }
+
+/// `flowcoin … | head`: output into a pipe nobody reads any more ends the command quietly
+/// (no panic message), with success.
+#[test]
+fn a_closed_stdout_ends_a_command_quietly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    let file = write_vector(&tmp.path().join("f"), 9, 10_000);
+    let mut child = common::cmd(&repo)
+        .args(["client", "import", s(&file)])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away before the command prints anything.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+}
