@@ -465,6 +465,9 @@ impl NetHandle {
     /// [`NetError::Stopped`] afterwards).
     pub async fn shutdown(&self) {
         let _ = self.send(Command::Shutdown).await;
+        // Bitswap's tasks read the block store and end after the swarm: wait for them, so the
+        // store is free (a node can be reopened) when this returns.
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.bitswap.closed()).await;
     }
 
     /// Looks up the providers of `cid` in the DHT.

@@ -143,7 +143,7 @@ pub fn start(
         listening: Vec::new(),
         last_hello: None,
     };
-    tokio::spawn(republish(Arc::clone(&driver.chain)));
+    tokio::spawn(republish(Arc::downgrade(&driver.chain)));
     tokio::spawn(driver.run(events));
     tokio::spawn(announce_pins(disk, handle));
     Ok(network)
@@ -153,9 +153,9 @@ pub fn start(
 /// message (120 s), so peers take the repeat.
 pub const REPUBLISH: Duration = Duration::from_secs(180);
 
-/// Republishes pending local messages every [`REPUBLISH`] until the chain is dropped.
-async fn republish(chain: Arc<Mutex<ChainService>>) {
-    let chain = Arc::downgrade(&chain);
+/// Republishes pending local messages every [`REPUBLISH`] until the chain is dropped (held
+/// weakly: this task must not keep the chain, and so the store, open).
+async fn republish(chain: std::sync::Weak<Mutex<ChainService>>) {
     let mut tick = tokio::time::interval(REPUBLISH);
     tick.tick().await;
     loop {

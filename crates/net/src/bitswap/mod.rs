@@ -141,6 +141,8 @@ impl Penalties {
 
 struct PeerEntry {
     tx: mpsc::Sender<ToPeer>,
+    /// The peer task (it reads the store: shutdown waits for it).
+    task: tokio::task::JoinHandle<()>,
     /// When the peer last delivered a block we wanted.
     last_block: Option<Instant>,
 }
@@ -185,6 +187,19 @@ impl Engine {
                 let _ = reply.send(Err(NetError::Stopped));
             }
         }
+        // Peer tasks read the store: they end (their queues closed) before the engine's input
+        // closes, which is what `NetHandle::shutdown` waits for.
+        let Engine {
+            inputs,
+            store,
+            peers,
+            ..
+        } = self;
+        let tasks: Vec<_> = peers.into_values().map(|p| p.task).collect();
+        let _ =
+            tokio::time::timeout(Duration::from_secs(5), futures::future::join_all(tasks)).await;
+        drop(store);
+        drop(inputs);
         tracing::debug!("bitswap stopped");
     }
 
@@ -257,7 +272,7 @@ impl Engine {
         if self.peers.contains_key(&peer) {
             return;
         }
-        let tx = peer::spawn(
+        let (tx, task) = peer::spawn(
             peer,
             self.control.clone(),
             Arc::clone(&self.store),
@@ -268,6 +283,7 @@ impl Engine {
             peer,
             PeerEntry {
                 tx,
+                task,
                 last_block: None,
             },
         );

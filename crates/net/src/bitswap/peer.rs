@@ -48,7 +48,7 @@ pub(super) fn spawn(
     store: Arc<dyn flowcoin_dag::store::Blockstore + Send + Sync>,
     engine: mpsc::Sender<Input>,
     in_flight: Arc<Semaphore>,
-) -> mpsc::Sender<ToPeer> {
+) -> (mpsc::Sender<ToPeer>, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(PEER_QUEUE);
     let (out_tx, out_rx) = mpsc::channel(1);
     tokio::spawn(write_loop(peer, control, engine, out_rx));
@@ -62,8 +62,7 @@ pub(super) fn spawn(
         queue: VecDeque::new(),
         carry: None,
     };
-    tokio::spawn(task.run());
-    tx
+    (tx, tokio::spawn(task.run()))
 }
 
 type Store = Arc<dyn flowcoin_dag::store::Blockstore + Send + Sync>;
