@@ -211,7 +211,7 @@ impl PbLink {
 }
 
 /// Bytes of a length-delimited field with a one-byte key and a `len`-byte body.
-fn field_len(len: usize) -> usize {
+pub fn field_len(len: usize) -> usize {
     len.saturating_add(varint::encoded_len(len as u64))
         .saturating_add(1)
 }
@@ -228,18 +228,34 @@ fn rebase(mut e: DecodeError, base: usize) -> DecodeError {
     e
 }
 
-/// A bounds-checked protobuf reader.
-pub(crate) struct Reader<'a> {
+/// A bounds-checked protobuf reader (also used for bitswap messages by `flowcoin-net`).
+/// Errors carry the offset into the bytes it reads.
+pub struct Reader<'a> {
     pub(crate) bytes: &'a [u8],
     pub(crate) pos: usize,
 }
 
 impl<'a> Reader<'a> {
-    pub(crate) fn done(&self) -> bool {
+    /// A reader at the start of `bytes`.
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Self { bytes, pos: 0 }
+    }
+
+    /// The offset of the next byte.
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// Whether every byte has been read.
+    pub fn done(&self) -> bool {
         self.pos >= self.bytes.len()
     }
 
-    pub(crate) fn varint(&mut self) -> Result<u64, DecodeError> {
+    /// A varint.
+    ///
+    /// # Errors
+    /// Truncated or over 64 bits.
+    pub fn varint(&mut self) -> Result<u64, DecodeError> {
         let rest = self.bytes.get(self.pos..).unwrap_or_default();
         let (v, n) = varint::decode(rest).map_err(|e| err(self.pos, e.to_string()))?;
         self.pos = self.pos.saturating_add(n);
@@ -247,7 +263,10 @@ impl<'a> Reader<'a> {
     }
 
     /// A field key: (field number, wire type).
-    pub(crate) fn key(&mut self) -> Result<(u64, u64), DecodeError> {
+    ///
+    /// # Errors
+    /// A bad varint or field number 0.
+    pub fn key(&mut self) -> Result<(u64, u64), DecodeError> {
         let at = self.pos;
         let k = self.varint()?;
         if k >> 3 == 0 {
@@ -256,9 +275,33 @@ impl<'a> Reader<'a> {
         Ok((k >> 3, k & 7))
     }
 
-    pub(crate) fn len_delimited(&mut self) -> Result<&'a [u8], DecodeError> {
+    /// A length-delimited field's body.
+    ///
+    /// # Errors
+    /// A bad length, or one running past the end.
+    pub fn len_delimited(&mut self) -> Result<&'a [u8], DecodeError> {
         let at = self.pos;
         let len = self.varint()?;
+        self.advance(at, len)
+    }
+
+    /// Skips the value of a field of wire type `wire` (for decoders that ignore unknown
+    /// fields, as protobuf allows; dag-pb refuses them).
+    ///
+    /// # Errors
+    /// A value running past the end, or a group wire type (3, 4), which is not supported.
+    pub fn skip(&mut self, wire: u64) -> Result<(), DecodeError> {
+        let at = self.pos;
+        match wire {
+            WIRE_VARINT => self.varint().map(drop),
+            1 => self.advance(at, 8).map(drop),
+            WIRE_LEN => self.len_delimited().map(drop),
+            5 => self.advance(at, 4).map(drop),
+            other => Err(err(at, format!("unsupported wire type {other}"))),
+        }
+    }
+
+    fn advance(&mut self, at: usize, len: u64) -> Result<&'a [u8], DecodeError> {
         let end = usize::try_from(len)
             .ok()
             .and_then(|l| self.pos.checked_add(l))

@@ -26,6 +26,7 @@
 //! bytes hash to ([`block_cid`]), so a peer cannot send a block under someone else's CID.
 
 use cid::Cid;
+use flowcoin_dag::dagpb::{DecodeError, Reader, field_len};
 use flowcoin_dag::hash::HashFn;
 use flowcoin_dag::varint;
 
@@ -260,12 +261,12 @@ impl Message {
             )));
         }
         let mut m = Message::default();
-        let mut r = Reader { bytes, pos: 0 };
+        let mut r = Reader::new(bytes);
         while !r.done() {
             let (field, wire) = r.key()?;
             match (field, wire) {
                 (1, LEN) => {
-                    let base = r.pos;
+                    let base = r.pos();
                     let inner = r.len_delimited()?;
                     decode_wantlist(inner, base, &mut m)?;
                 }
@@ -277,7 +278,7 @@ impl Message {
                     });
                 }
                 (3, LEN) => {
-                    let base = r.pos;
+                    let base = r.pos();
                     let inner = r.len_delimited()?;
                     m.blocks.push(decode_block(inner, base)?);
                 }
@@ -287,12 +288,17 @@ impl Message {
                             "more than {MAX_PRESENCES} block presences"
                         )));
                     }
-                    let base = r.pos;
+                    let base = r.pos();
                     let inner = r.len_delimited()?;
                     m.presences.push(decode_presence(inner, base)?);
                 }
                 (5, VARINT) => m.pending_bytes = r.varint()? as i32,
-                (1..=5, _) => return Err(r.err(format!("field {field} has wire type {wire}"))),
+                (1..=5, _) => {
+                    return Err(malformed(
+                        r.pos(),
+                        format!("field {field} has wire type {wire}"),
+                    ));
+                }
                 _ => r.skip(wire)?,
             }
         }
@@ -306,10 +312,7 @@ impl Message {
 /// The prefix does not parse, names a hash function this node cannot compute, or a digest
 /// length that is not that function's.
 pub fn block_cid(block: &RawBlock) -> Result<Cid, MessageError> {
-    let mut r = Reader {
-        bytes: &block.prefix,
-        pos: 0,
-    };
+    let mut r = Reader::new(&block.prefix);
     let version = r.varint()?;
     let codec = r.varint()?;
     let code = r.varint()?;
@@ -349,9 +352,7 @@ pub fn prefix_of(cid: &Cid) -> Vec<u8> {
 const CIDV0_PREFIX: [u8; 4] = [0, 0x70, 0x12, 0x20];
 
 const VARINT: u64 = 0;
-const I64: u64 = 1;
 const LEN: u64 = 2;
-const I32: u64 = 5;
 
 fn key(out: &mut Vec<u8>, field: u64, wire: u64) {
     varint::encode((field << 3) | wire, out);
@@ -361,13 +362,6 @@ fn bytes_field(out: &mut Vec<u8>, field: u64, bytes: &[u8]) {
     key(out, field, LEN);
     varint::encode(bytes.len() as u64, out);
     out.extend_from_slice(bytes);
-}
-
-/// A length-delimited field's size with a one-byte key.
-fn field_len(len: usize) -> usize {
-    1usize
-        .saturating_add(varint::encoded_len(len as u64))
-        .saturating_add(len)
 }
 
 /// int32 on the wire: negative values sign-extended to 64 bits, as protobuf does.
@@ -396,7 +390,7 @@ fn presence_len(cid: &Cid, p: Presence) -> usize {
 }
 
 fn decode_wantlist(bytes: &[u8], base: usize, m: &mut Message) -> Result<(), MessageError> {
-    let mut r = Reader { bytes, pos: 0 };
+    let mut r = Reader::new(bytes);
     while !r.done() {
         let (field, wire) = r.key().map_err(|e| rebase(e, base))?;
         match (field, wire) {
@@ -406,14 +400,17 @@ fn decode_wantlist(bytes: &[u8], base: usize, m: &mut Message) -> Result<(), Mes
                         "more than {MAX_WANTLIST} wantlist entries"
                     )));
                 }
-                let at = base.saturating_add(r.pos);
+                let at = base.saturating_add(r.pos());
                 let inner = r.len_delimited().map_err(|e| rebase(e, base))?;
                 m.wants.push(decode_entry(inner, at)?);
             }
             (2, VARINT) => m.full = r.varint().map_err(|e| rebase(e, base))? != 0,
             (1 | 2, _) => {
                 return Err(rebase(
-                    r.err(format!("wantlist field {field} has wire type {wire}")),
+                    malformed(
+                        r.pos(),
+                        format!("wantlist field {field} has wire type {wire}"),
+                    ),
                     base,
                 ));
             }
@@ -424,7 +421,7 @@ fn decode_wantlist(bytes: &[u8], base: usize, m: &mut Message) -> Result<(), Mes
 }
 
 fn decode_entry(bytes: &[u8], base: usize) -> Result<WantEntry, MessageError> {
-    let mut r = Reader { bytes, pos: 0 };
+    let mut r = Reader::new(bytes);
     let mut cid = None;
     // Protobuf defaults: priority 0, no cancel, want-block, no don't-have.
     let mut e = WantEntry {
@@ -448,14 +445,17 @@ fn decode_entry(bytes: &[u8], base: usize) -> Result<WantEntry, MessageError> {
                     0 => WantType::Block,
                     1 => WantType::Have,
                     other => {
-                        return Err(rebase(r.err(format!("unknown want type {other}")), base));
+                        return Err(rebase(
+                            malformed(r.pos(), format!("unknown want type {other}")),
+                            base,
+                        ));
                     }
                 }
             }
             (5, VARINT) => e.send_dont_have = r.varint().map_err(|e| rebase(e, base))? != 0,
             (1..=5, _) => {
                 return Err(rebase(
-                    r.err(format!("entry field {field} has wire type {wire}")),
+                    malformed(r.pos(), format!("entry field {field} has wire type {wire}")),
                     base,
                 ));
             }
@@ -470,7 +470,7 @@ fn decode_entry(bytes: &[u8], base: usize) -> Result<WantEntry, MessageError> {
 }
 
 fn decode_block(bytes: &[u8], base: usize) -> Result<RawBlock, MessageError> {
-    let mut r = Reader { bytes, pos: 0 };
+    let mut r = Reader::new(bytes);
     let mut prefix = None;
     let mut data = None;
     while !r.done() {
@@ -480,7 +480,7 @@ fn decode_block(bytes: &[u8], base: usize) -> Result<RawBlock, MessageError> {
             (2, LEN) => data = Some(r.len_delimited().map_err(|e| rebase(e, base))?),
             (1 | 2, _) => {
                 return Err(rebase(
-                    r.err(format!("block field {field} has wire type {wire}")),
+                    malformed(r.pos(), format!("block field {field} has wire type {wire}")),
                     base,
                 ));
             }
@@ -505,7 +505,7 @@ fn decode_block(bytes: &[u8], base: usize) -> Result<RawBlock, MessageError> {
 }
 
 fn decode_presence(bytes: &[u8], base: usize) -> Result<(Cid, Presence), MessageError> {
-    let mut r = Reader { bytes, pos: 0 };
+    let mut r = Reader::new(bytes);
     let mut cid = None;
     let mut presence = Presence::Have;
     while !r.done() {
@@ -518,7 +518,7 @@ fn decode_presence(bytes: &[u8], base: usize) -> Result<(Cid, Presence), Message
                     1 => Presence::DontHave,
                     other => {
                         return Err(rebase(
-                            r.err(format!("unknown presence type {other}")),
+                            malformed(r.pos(), format!("unknown presence type {other}")),
                             base,
                         ));
                     }
@@ -526,7 +526,10 @@ fn decode_presence(bytes: &[u8], base: usize) -> Result<(Cid, Presence), Message
             }
             (1 | 2, _) => {
                 return Err(rebase(
-                    r.err(format!("presence field {field} has wire type {wire}")),
+                    malformed(
+                        r.pos(),
+                        format!("presence field {field} has wire type {wire}"),
+                    ),
                     base,
                 ));
             }
@@ -544,73 +547,30 @@ fn parse_cid(bytes: &[u8]) -> Result<Cid, MessageError> {
     flowcoin_dag::hash::cid_from_bytes(bytes).map_err(|e| MessageError::Cid(e.to_string()))
 }
 
-fn rebase(e: MessageError, base: usize) -> MessageError {
-    match e {
+impl From<DecodeError> for MessageError {
+    fn from(e: DecodeError) -> Self {
+        MessageError::Malformed {
+            offset: e.offset,
+            reason: e.reason,
+        }
+    }
+}
+
+fn malformed(offset: usize, reason: impl Into<String>) -> MessageError {
+    MessageError::Malformed {
+        offset,
+        reason: reason.into(),
+    }
+}
+
+/// `e` with its offset moved from a nested field's bytes to the message's.
+fn rebase(e: impl Into<MessageError>, base: usize) -> MessageError {
+    match e.into() {
         MessageError::Malformed { offset, reason } => MessageError::Malformed {
             offset: offset.saturating_add(base),
             reason,
         },
         other => other,
-    }
-}
-
-/// A bounds-checked protobuf reader that can skip fields it does not know.
-struct Reader<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn done(&self) -> bool {
-        self.pos >= self.bytes.len()
-    }
-
-    fn err(&self, reason: impl Into<String>) -> MessageError {
-        MessageError::Malformed {
-            offset: self.pos,
-            reason: reason.into(),
-        }
-    }
-
-    fn varint(&mut self) -> Result<u64, MessageError> {
-        let rest = self.bytes.get(self.pos..).unwrap_or_default();
-        let (v, n) = varint::decode(rest).map_err(|e| self.err(e.to_string()))?;
-        self.pos = self.pos.saturating_add(n);
-        Ok(v)
-    }
-
-    fn key(&mut self) -> Result<(u64, u64), MessageError> {
-        let k = self.varint()?;
-        if k >> 3 == 0 {
-            return Err(self.err("field number 0"));
-        }
-        Ok((k >> 3, k & 7))
-    }
-
-    fn advance(&mut self, len: u64) -> Result<&'a [u8], MessageError> {
-        let end = usize::try_from(len)
-            .ok()
-            .and_then(|l| self.pos.checked_add(l))
-            .filter(|&e| e <= self.bytes.len())
-            .ok_or_else(|| self.err(format!("length {len} runs past the end")))?;
-        let out = self.bytes.get(self.pos..end).unwrap_or_default();
-        self.pos = end;
-        Ok(out)
-    }
-
-    fn len_delimited(&mut self) -> Result<&'a [u8], MessageError> {
-        let len = self.varint()?;
-        self.advance(len)
-    }
-
-    fn skip(&mut self, wire: u64) -> Result<(), MessageError> {
-        match wire {
-            VARINT => self.varint().map(drop),
-            I64 => self.advance(8).map(drop),
-            LEN => self.len_delimited().map(drop),
-            I32 => self.advance(4).map(drop),
-            other => Err(self.err(format!("unsupported wire type {other}"))),
-        }
     }
 }
 
